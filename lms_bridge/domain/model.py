@@ -1,0 +1,104 @@
+"""The plain data the core computes over."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from fractions import Fraction
+
+
+class Delivery(str, Enum):
+    """How an exam is sat in the LMS."""
+
+    DROPBOX = "dropbox"  # an assignment with a file upload
+    QUIZ = "quiz"  # Canvas Classic Quiz / Moodle quiz
+    NEW_QUIZ = "new_quiz"  # Canvas New Quizzes
+
+    @property
+    def is_timed(self) -> bool:
+        """Quizzes enforce a per-attempt time limit; a drop-box does not."""
+        return self is not Delivery.DROPBOX
+
+
+TWENTY_FOUR_HOURS = 1440
+
+
+@dataclass(frozen=True, slots=True)
+class Exam:
+    """One exam of the timetable. `start` is a UTC instant."""
+
+    exam_id: str
+    title: str
+    delivery: Delivery
+    start: datetime
+    duration_minutes: int
+    reading_minutes: int | None = None  # None: the policy's default
+    upload_minutes: int | None = None  # None: the policy's default
+    course: str | None = None
+
+    @property
+    def is_24_hour(self) -> bool:
+        return self.duration_minutes == TWENTY_FOUR_HOURS
+
+
+@dataclass(frozen=True, slots=True)
+class SupportPlan:
+    """A student's exam adjustments: numbers only, never the reason for them."""
+
+    student_id: str
+    extra_time_percent: Fraction = Fraction(0)
+    rest_break_minutes_per_hour: Fraction = Fraction(0)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.extra_time_percent and not self.rest_break_minutes_per_hour
+
+
+NO_PLAN = SupportPlan(student_id="")
+
+
+@dataclass(frozen=True, slots=True)
+class Sitting:
+    """A candidate sitting an exam."""
+
+    exam_id: str
+    student_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """One candidate's computed times for one exam, with the rule ids that shaped them."""
+
+    exam_id: str
+    student_id: str
+    opens_at: datetime
+    due_at: datetime
+    closes_at: datetime
+    time_limit_minutes: int | None
+    rules: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LintWarning:
+    """Something in the timetable that the policy advises against; not an error."""
+
+    rule: str
+    message: str
+    exam_id: str | None = None
+    student_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExamPeriod:
+    """A validated timetable with its support plans and sittings."""
+
+    exams: tuple[Exam, ...]
+    plans: dict[str, SupportPlan]
+    sittings: tuple[Sitting, ...]
+
+    def exam(self, exam_id: str) -> Exam:
+        for e in self.exams:
+            if e.exam_id == exam_id:
+                return e
+        raise KeyError(exam_id)
