@@ -1,0 +1,94 @@
+"""timetable.csv: one exam a row (INTERFACES.md)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..domain.model import TWENTY_FOUR_HOURS, Delivery, Exam
+from ..domain.policy import Policy
+from .csvtable import CsvTable, read_csv
+from .values import parse_instant, parse_int
+
+REQUIRED = ("exam_id", "title", "delivery", "start", "duration_minutes")
+_COURSE = re.compile(r"(canvas|moodle):\d+|canvas:sis_course_id:\S+")
+_DELIVERIES = {d.value: d for d in Delivery}
+
+
+def read_timetable(path: str | Path, policy: Policy) -> tuple[list[Exam], CsvTable]:
+    table = read_csv(path, REQUIRED)
+    exams: list[Exam] = []
+    first_row: dict[str, int] = {}
+    zone = policy.calendar.zone
+    limits = policy.limits
+    for row, cells in table:
+        before = len(table.problems)
+
+        def cell(column: str, parse):  # noqa: ANN001, ANN202 - a local helper
+            try:
+                return parse(cells.get(column, ""))
+            except ValueError as exc:
+                table.problem(row, column, str(exc))
+                return None
+
+        exam_id = cell("exam_id", _required("an exam id"))
+        if exam_id is not None:
+            if exam_id in first_row:
+                table.problem(row, "exam_id", f"exam id {exam_id} is already used on row {first_row[exam_id]}")
+            else:
+                first_row[exam_id] = row
+        title = cell("title", _required("a title"))
+        delivery = cell("delivery", _delivery)
+        start = cell("start", lambda t: parse_instant(_required("a start time")(t), zone))
+        duration = cell("duration_minutes", lambda t: _duration(t, policy))
+        reading = cell("reading_minutes", _optional(lambda t: parse_int(t, low=0, high=limits.max_reading_minutes)))
+        upload = cell("upload_minutes", _optional(lambda t: parse_int(t, low=0, high=limits.max_upload_minutes)))
+        course = cell("course", _optional(_course))
+        if len(table.problems) == before:
+            exams.append(Exam(exam_id, title, delivery, start, duration, reading, upload, course))
+    return exams, table
+
+
+def _required(what: str):  # noqa: ANN202
+    def parse(text: str) -> str:
+        if not text:
+            raise ValueError(f"{what} is required")
+        return text
+
+    return parse
+
+
+def _optional(parse):  # noqa: ANN001, ANN202
+    return lambda text: parse(text) if text else None
+
+
+def _delivery(text: str) -> Delivery:
+    found = _DELIVERIES.get(text.lower())
+    if found is None:
+        shown = repr(text) if text else "nothing"
+        raise ValueError(f"unknown delivery {shown} (expected dropbox, quiz or new_quiz)")
+    return found
+
+
+def _course(text: str) -> str:
+    if not _COURSE.fullmatch(text):
+        raise ValueError(f"{text!r} is not canvas:<course id>, canvas:sis_course_id:<id> or moodle:<course id>")
+    return text
+
+
+def _duration(text: str, policy: Policy) -> int:
+    d = parse_int(text, low=1, high=100_000)
+    rules = policy.durations
+    if d == TWENTY_FOUR_HOURS:
+        return d
+    if d > TWENTY_FOUR_HOURS:
+        raise ValueError(f"{d} minutes is longer than 24 hours: coursework, not an exam")
+    if d > rules.short_max_minutes:
+        raise ValueError(
+            f"{d} minutes: under the {policy.name} policy an exam longer than "
+            f"{rules.short_max_minutes} minutes must be a 24-hour exam ({TWENTY_FOUR_HOURS})"
+        )
+    if rules.short_allowed_minutes and d not in rules.short_allowed_minutes:
+        allowed = ", ".join(str(m) for m in rules.short_allowed_minutes)
+        raise ValueError(f"{d} minutes is not a duration the {policy.name} policy allows ({allowed} or {TWENTY_FOUR_HOURS})")
+    return d

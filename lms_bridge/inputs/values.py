@@ -1,0 +1,70 @@
+"""Parsing single cells. Each parser returns the value or raises ValueError with a message
+fit to follow "file row N, column C: "."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+from ..domain.timeutil import LocalTimeError, strict_local_to_utc
+
+_LOCAL = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?")
+_OFFSET = re.compile(r".*(Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
+_DECIMAL = re.compile(r"\d+(\.\d+)?")
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+
+
+def parse_instant(text: str, zone: ZoneInfo) -> datetime:
+    """`YYYY-MM-DD HH:MM` local to the policy zone, or ISO 8601 with an offset; UTC out."""
+    if _LOCAL.fullmatch(text):
+        try:
+            naive = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{text} is not a real date and time") from None
+        _plausible(naive, text)
+        try:
+            return strict_local_to_utc(naive, zone)
+        except LocalTimeError as exc:
+            raise ValueError(str(exc)) from None
+    if _OFFSET.match(text):
+        try:
+            aware = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{text} is not a real date and time") from None
+        _plausible(aware, text)
+        return aware.astimezone(UTC)
+    raise ValueError(f"{text!r} is not a time as YYYY-MM-DD HH:MM (local) or ISO 8601 with an offset")
+
+
+def _plausible(value: datetime, text: str) -> None:
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"{text} is not a plausible exam date")
+
+
+def parse_int(text: str, *, low: int, high: int, what: str = "minutes") -> int:
+    if not re.fullmatch(r"-?\d+", text):
+        raise ValueError(f"{text!r} is not a whole number of {what}")
+    value = int(text)
+    if value < low:
+        raise ValueError(f"{value} is below the minimum of {low}")
+    if value > high:
+        raise ValueError(f"{value} is more than the policy's limit of {high} {what}")
+    return value
+
+
+def parse_plan_number(text: str, *, high: int) -> Fraction:
+    """A support-plan number. Messages never repeat the value: plan data stays out of errors."""
+    if text.startswith("-") and _DECIMAL.fullmatch(text[1:]):
+        raise ValueError(f"must not be negative (allowed: 0 to {high})")
+    if not _DECIMAL.fullmatch(text):
+        raise ValueError(f"not a number (allowed: 0 to {high})")
+    try:
+        value = Fraction(Decimal(text))
+    except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
+        raise ValueError(f"not a number (allowed: 0 to {high})") from None
+    if value > high:
+        raise ValueError(f"above the policy's limit (allowed: 0 to {high})")
+    return value

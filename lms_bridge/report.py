@@ -1,0 +1,136 @@
+"""Rendering results: JSON as INTERFACES.md fixes it, and readable tables in local time."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from .domain.incidents import IncidentDecision
+from .domain.model import LintWarning, Window
+from .domain.staggering import ReleaseShift
+from .domain.timeutil import iso_utc
+
+
+class _Iso:
+    """ISO strings for instants; windows share instants, so each is formatted once."""
+
+    def __init__(self) -> None:
+        self._seen: dict[datetime, str] = {}
+
+    def __call__(self, instant: datetime) -> str:
+        text = self._seen.get(instant)
+        if text is None:
+            text = self._seen[instant] = iso_utc(instant)
+        return text
+
+
+def window_dicts(windows: Iterable[Window]) -> list[dict]:
+    iso = _Iso()
+    return [
+        {
+            "exam_id": w.exam_id,
+            "student_id": w.student_id,
+            "opens_at": iso(w.opens_at),
+            "due_at": iso(w.due_at),
+            "closes_at": iso(w.closes_at),
+            "time_limit_minutes": w.time_limit_minutes,
+            "rules": list(w.rules),
+        }
+        for w in windows
+    ]
+
+
+def warning_dicts(warnings: Iterable[LintWarning]) -> list[dict]:
+    return [{"rule": w.rule, "message": w.message, "exam_id": w.exam_id, "student_id": w.student_id} for w in warnings]
+
+
+def windows_json(policy_name: str, windows: Sequence[Window], warnings: Sequence[LintWarning]) -> str:
+    return json.dumps(
+        {"policy": policy_name, "windows": window_dicts(windows), "warnings": warning_dicts(warnings)},
+        ensure_ascii=False,
+    )
+
+
+def incident_json(exam_id: str, decision: IncidentDecision) -> str:
+    return json.dumps(
+        {
+            "decision": decision.decision,
+            "rule": decision.rule,
+            "exam_id": exam_id,
+            "fraction": float(round(decision.fraction, 4)),
+            "disruption_minutes": decision.disruption_minutes,
+            "affected": list(decision.affected),
+            "windows": window_dicts(decision.windows),
+        },
+        ensure_ascii=False,
+    )
+
+
+def shifts_json(shifts: Sequence[ReleaseShift]) -> str:
+    iso = _Iso()
+    return json.dumps(
+        {
+            "shifts": [
+                {
+                    "exam_id": s.exam_id,
+                    "from": iso(s.original_start),
+                    "to": iso(s.new_start),
+                    "minutes": s.shift_minutes,
+                    "rule": s.rule,
+                    "reason": s.reason,
+                }
+                for s in shifts
+            ]
+        }
+    )
+
+
+def local(instant: datetime, zone: ZoneInfo) -> str:
+    return instant.astimezone(zone).strftime("%a %d %b %Y %H:%M %Z")
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    rows = [list(map(str, r)) for r in rows]
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+    line = "  ".join("{:<%d}" % w for w in widths)
+    out = [line.format(*headers).rstrip(), line.format(*("-" * w for w in widths)).rstrip()]
+    out += [line.format(*r).rstrip() for r in rows]
+    return "\n".join(out)
+
+
+def windows_table(windows: Sequence[Window], warnings: Sequence[LintWarning], zone: ZoneInfo) -> str:
+    rows = (
+        (
+            w.exam_id,
+            w.student_id,
+            local(w.opens_at, zone),
+            local(w.due_at, zone),
+            local(w.closes_at, zone) if w.closes_at != w.due_at else "= due",
+            "-" if w.time_limit_minutes is None else f"{w.time_limit_minutes} min",
+            ", ".join(w.rules) or "-",
+        )
+        for w in windows
+    )
+    text = table(("exam", "student", "opens", "due", "closes", "time limit", "rules"), rows)
+    text += f"\n\n{len(windows)} windows; times in {zone.key}."
+    if warnings:
+        text += f"\n\n{len(warnings)} warnings:\n" + "\n".join(f"  [{w.rule}] {w.message}" for w in warnings)
+    return text
+
+
+def incident_table(exam_id: str, d: IncidentDecision, zone: ZoneInfo) -> str:
+    head = (
+        f"Exam {exam_id}: {d.decision.upper()} under {d.rule}\n"
+        f"The disruption of {d.disruption_minutes} min began {float(d.fraction):.0%} of the way into the "
+        f"published time.\n{len(d.affected)} candidates affected.\n\n"
+    )
+    return head + windows_table(d.windows, (), zone)
+
+
+def shifts_table(shifts: Sequence[ReleaseShift], zone: ZoneInfo) -> str:
+    if not shifts:
+        return "No release needs to move: every start slot is within the policy's limit."
+    rows = ((s.exam_id, local(s.original_start, zone), local(s.new_start, zone), s.reason) for s in shifts)
+    return table(("exam", "release", "proposed", "why"), rows)
