@@ -152,7 +152,7 @@ def import_(policy: str, timetable: str, plans: str, candidates: str | None, dat
         summary = import_period(
             session, period, policy_name=pol.name, policy_text=text, actor=who, now=datetime.now(UTC), replace=replace
         )
-    click.echo(f"Imported into {db.display_url(url)}:")
+    click.echo(f"Imported into {_shown(url)}:")
     click.echo(summary.describe())
 
 
@@ -169,7 +169,14 @@ def upgrade(database: str | None) -> None:
 
     url = store_db.database_url(database)
     store_db.upgrade(store_db.make_engine(url))
-    click.echo(f"{store_db.display_url(url)} is at the newest schema.")
+    click.echo(f"{_shown(url)} is at the newest schema.")
+
+
+def _shown(url: str) -> str:
+    """A database URL fit to print: never its password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 @main.command()

@@ -27,6 +27,7 @@ class ExamCalendar:
         self._closures = frozenset(settings.closures)
         self._public = holidays.country_holidays(settings.country, subdiv=settings.subdivision)
         self._exam_day: dict[date, bool] = {}
+        self._instants: dict[tuple[date, time], datetime] = {}
 
     def is_exam_day(self, day: date) -> bool:
         known = self._exam_day.get(day)
@@ -49,7 +50,11 @@ class ExamCalendar:
 
     def at(self, day: date, clock: time) -> datetime:
         """The UTC instant of a wall-clock time, the later one where the clock is ambiguous."""
-        return latest_local_to_utc(day, clock, self.zone)
+        key = (day, clock)
+        found = self._instants.get(key)
+        if found is None:
+            found = self._instants[key] = latest_local_to_utc(day, clock, self.zone)
+        return found
 
     def add_working_minutes(self, instant: datetime, minutes: int) -> datetime:
         """`instant` plus `minutes` counted only within working hours on exam days.

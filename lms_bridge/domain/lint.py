@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 
@@ -57,11 +57,23 @@ def _short_exams_per_day(
     limit = policy.lint.max_short_exams_per_day
     if limit is None:
         return []
-    per_day: dict[tuple[str, date], list[str]] = defaultdict(list)
+    # windows of one exam share their instants, so the days are worked out once per shape
+    days_of: dict[tuple[str, datetime], list[date]] = {}
+    per_student: dict[str, list[tuple[date, str]]] = defaultdict(list)
     for w in windows:
-        exam = exams[w.exam_id]
-        for day in _days_taken(calendar, exam, w):
-            per_day[(w.student_id, day)].append(exam.exam_id)
+        key = (w.exam_id, w.due_at)
+        days = days_of.get(key)
+        if days is None:
+            days = days_of[key] = _days_taken(calendar, exams[w.exam_id], w)
+        per_student[w.student_id].extend((day, w.exam_id) for day in days)
+    per_day: dict[tuple[str, date], list[str]] = {}
+    for student, taken in per_student.items():
+        if len(taken) <= limit:
+            continue
+        counts = Counter(day for day, _ in taken)
+        for day, n in counts.items():
+            if n > limit:
+                per_day[(student, day)] = [exam_id for d, exam_id in taken if d == day]
     out = []
     for (student, day), ids in sorted(per_day.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         if len(ids) > limit:

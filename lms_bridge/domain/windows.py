@@ -47,6 +47,7 @@ class WindowCalculator:
         self.policy = policy
         self.calendar = calendar or ExamCalendar(policy.calendar)
         self._late = minutes(policy.late_minutes)
+        self._standard: dict[str, Timing] = {}  # most candidates have no plan: a cheap key
         self._memo: dict[tuple[str, Fraction, Fraction], Timing] = {}
 
     def reading(self, exam: Exam) -> int:
@@ -58,12 +59,19 @@ class WindowCalculator:
         return self.policy.defaults.upload_minutes if u is None else u
 
     def timing(self, exam: Exam, plan: SupportPlan = NO_PLAN) -> Timing:
+        if plan.is_empty:
+            found = self._standard.get(exam.exam_id)
+            if found is None:
+                found = self._standard[exam.exam_id] = self._compute(exam, NO_PLAN)
+            return found
         key = (exam.exam_id, plan.extra_time_percent, plan.rest_break_minutes_per_hour)
         found = self._memo.get(key)
         if found is None:
-            found = self._long(exam, plan) if exam.is_24_hour else self._short(exam, plan)
-            self._memo[key] = found
+            found = self._memo[key] = self._compute(exam, plan)
         return found
+
+    def _compute(self, exam: Exam, plan: SupportPlan) -> Timing:
+        return self._long(exam, plan) if exam.is_24_hour else self._short(exam, plan)
 
     def standard_window_minutes(self, exam: Exam) -> Fraction:
         """The published time over which the exam is scheduled (a candidate without a plan)."""
@@ -172,7 +180,7 @@ def compute_windows(
     sittings: Iterable[Sitting],
     calculator: WindowCalculator | None = None,
 ) -> list[Window]:
-    """Every sitting's window, ordered by opening time, exam and student."""
+    """Every sitting's window, ordered by the exam's start, its id, and the student."""
     calc = calculator or WindowCalculator(policy)
     by_id = {e.exam_id: e for e in exams}
     clash = policy.twenty_four_hour.clash
@@ -183,7 +191,7 @@ def compute_windows(
         exam = by_id[sitting.exam_id]
         plan = plans.get(sitting.student_id, NO_PLAN)
         windows.append(calc.timing(exam, plan).to_window(exam.exam_id, sitting.student_id))
-        if clash and plan.extra_time_percent > 0:
+        if clash and plan is not NO_PLAN and plan.extra_time_percent:
             clash_students[sitting.student_id].append(len(windows) - 1)
 
     for student, indices in clash_students.items():
@@ -196,7 +204,8 @@ def compute_windows(
             if new is not old:
                 windows[i] = new.to_window(windows[i].exam_id, student)
 
-    windows.sort(key=lambda w: (w.opens_at, w.exam_id, w.student_id))
+    rank = {e.exam_id: i for i, e in enumerate(sorted(by_id.values(), key=lambda e: (e.start, e.exam_id)))}
+    windows.sort(key=lambda w: (rank[w.exam_id], w.student_id))
     return windows
 
 

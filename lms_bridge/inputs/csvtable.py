@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from .errors import InputProblem
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -20,6 +23,14 @@ class CsvTable:
 
     def problem(self, row: int | None, column: str | None, message: str) -> None:
         self.problems.append(InputProblem(self.file, row, column, message))
+
+    def parse(self, row: int, cells: dict[str, str], column: str, parser: Callable[[str], T]) -> T | None:
+        """The parsed cell, or None with the parser's complaint recorded against the cell."""
+        try:
+            return parser(cells.get(column, ""))
+        except ValueError as exc:
+            self.problem(row, column, str(exc))
+            return None
 
     def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
         return iter(self.rows)

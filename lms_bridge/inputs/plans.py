@@ -35,13 +35,11 @@ def read_plans(path: str | Path, policy: Policy) -> tuple[dict[str, SupportPlan]
 
 
 def _number(table: CsvTable, row: int, cells: dict[str, str], column: str, high: int, required: bool = False) -> Fraction:
-    text = cells.get(column, "")
-    if not text:
-        if required:
-            table.problem(row, column, f"a number is required (0 to {high})")
-        return Fraction(0)
-    try:
+    def parse(text: str) -> Fraction:
+        if not text:
+            if required:
+                raise ValueError(f"a number is required (0 to {high})")
+            return Fraction(0)
         return parse_plan_number(text, high=high)
-    except ValueError as exc:
-        table.problem(row, column, str(exc))
-        return Fraction(0)
+
+    return table.parse(row, cells, column, parse) or Fraction(0)

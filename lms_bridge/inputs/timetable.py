@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from ..domain.model import TWENTY_FOUR_HOURS, Delivery, Exam
 from ..domain.policy import Policy
 from .csvtable import CsvTable, read_csv
 from .values import parse_instant, parse_int
 
+T = TypeVar("T")
 REQUIRED = ("exam_id", "title", "delivery", "start", "duration_minutes")
 _COURSE = re.compile(r"(canvas|moodle):\d+|canvas:sis_course_id:\S+")
 _DELIVERIES = {d.value: d for d in Delivery}
@@ -23,14 +26,7 @@ def read_timetable(path: str | Path, policy: Policy) -> tuple[list[Exam], CsvTab
     limits = policy.limits
     for row, cells in table:
         before = len(table.problems)
-
-        def cell(column: str, parse):  # noqa: ANN001, ANN202 - a local helper
-            try:
-                return parse(cells.get(column, ""))
-            except ValueError as exc:
-                table.problem(row, column, str(exc))
-                return None
-
+        cell = lambda column, parser: table.parse(row, cells, column, parser)  # noqa: E731, B023
         exam_id = cell("exam_id", _required("an exam id"))
         if exam_id is not None:
             if exam_id in first_row:
@@ -49,7 +45,7 @@ def read_timetable(path: str | Path, policy: Policy) -> tuple[list[Exam], CsvTab
     return exams, table
 
 
-def _required(what: str):  # noqa: ANN202
+def _required(what: str) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if not text:
             raise ValueError(f"{what} is required")
@@ -58,7 +54,7 @@ def _required(what: str):  # noqa: ANN202
     return parse
 
 
-def _optional(parse):  # noqa: ANN001, ANN202
+def _optional(parse: Callable[[str], T]) -> Callable[[str], T | None]:
     return lambda text: parse(text) if text else None
 
 
