@@ -153,7 +153,13 @@ def import_(policy: str, timetable: str, plans: str, candidates: str | None, dat
             session, period, policy_name=pol.name, policy_text=text, actor=who, now=datetime.now(UTC), replace=replace
         )
     click.echo(f"Imported into {_shown(url)}:")
-    click.echo(summary.describe())
+    for kind in ("exams", "plans", "sittings"):
+        c = getattr(summary, kind)
+        click.echo(
+            f"  {kind:<9} {c.created} added, {c.updated} changed, {c.unchanged} unchanged, "
+            f"{c.removed} removed, {c.kept} kept (not in the files)"
+        )
+    click.echo(f"  policy    {pol.name}{' (now in use)' if summary.policy_activated else ' (already in use)'}")
 
 
 @main.group()

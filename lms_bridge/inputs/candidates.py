@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..domain.model import Sitting
 from .csvtable import CsvTable, read_csv
+from .values import parse_id
 
 REQUIRED = ("exam_id", "student_id")
 
@@ -24,8 +25,7 @@ def read_candidates(path: str | Path, exam_ids: Container[str], timetable_name: 
         elif exam_id not in exam_ids:
             table.problem(row, "exam_id", f"unknown exam {exam_id!r} (not in {timetable_name})")
             ok = False
-        if not student:
-            table.problem(row, "student_id", "a student id is required")
+        if table.parse(row, cells, "student_id", lambda t: parse_id(t, "a student id")) is None:
             ok = False
         if ok:
             key = (exam_id, student)

@@ -8,7 +8,7 @@ from pathlib import Path
 from ..domain.model import SupportPlan
 from ..domain.policy import Policy
 from .csvtable import CsvTable, read_csv
-from .values import parse_plan_number
+from .values import parse_id, parse_plan_number
 
 REQUIRED = ("student_id", "extra_time_percent")
 
@@ -20,9 +20,9 @@ def read_plans(path: str | Path, policy: Policy) -> tuple[dict[str, SupportPlan]
     limits = policy.limits
     for row, cells in table:
         before = len(table.problems)
-        student = cells.get("student_id", "")
-        if not student:
-            table.problem(row, "student_id", "a student id is required")
+        student = table.parse(row, cells, "student_id", lambda t: parse_id(t, "a student id"))
+        if student is None:
+            pass
         elif student in first_row:
             table.problem(row, "student_id", f"this student already has a plan on row {first_row[student]}")
         else:

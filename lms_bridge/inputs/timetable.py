@@ -10,7 +10,7 @@ from typing import TypeVar
 from ..domain.model import TWENTY_FOUR_HOURS, Delivery, Exam
 from ..domain.policy import Policy
 from .csvtable import CsvTable, read_csv
-from .values import parse_instant, parse_int
+from .values import parse_id, parse_instant, parse_int
 
 T = TypeVar("T")
 REQUIRED = ("exam_id", "title", "delivery", "start", "duration_minutes")
@@ -27,7 +27,7 @@ def read_timetable(path: str | Path, policy: Policy) -> tuple[list[Exam], CsvTab
     for row, cells in table:
         before = len(table.problems)
         cell = lambda column, parser: table.parse(row, cells, column, parser)  # noqa: E731, B023
-        exam_id = cell("exam_id", _required("an exam id"))
+        exam_id = cell("exam_id", lambda t: parse_id(t, "an exam id"))
         if exam_id is not None:
             if exam_id in first_row:
                 table.problem(row, "exam_id", f"exam id {exam_id} is already used on row {first_row[exam_id]}")

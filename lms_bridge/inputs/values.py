@@ -14,6 +14,8 @@ from ..domain.timeutil import LocalTimeError, strict_local_to_utc
 _LOCAL = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?")
 _OFFSET = re.compile(r".*(Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
 _DECIMAL = re.compile(r"\d+(\.\d+)?")
+MAX_DECIMALS = 3  # the store keeps plan numbers as NUMERIC(7, 3)
+MAX_ID_LENGTH = 255
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 
 
@@ -67,4 +69,15 @@ def parse_plan_number(text: str, *, high: int) -> Fraction:
         raise ValueError(f"not a number (allowed: 0 to {high})") from None
     if value > high:
         raise ValueError(f"above the policy's limit (allowed: 0 to {high})")
+    if "." in text and len(text.split(".")[1]) > MAX_DECIMALS:
+        raise ValueError(f"use at most {MAX_DECIMALS} decimal places")
     return value
+
+
+def parse_id(text: str, what: str) -> str:
+    """A required identifier (exam id, student id)."""
+    if not text:
+        raise ValueError(f"{what} is required")
+    if len(text) > MAX_ID_LENGTH:
+        raise ValueError(f"{what} is longer than {MAX_ID_LENGTH} characters")
+    return text
