@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from fractions import Fraction
+from typing import NamedTuple
 
 
 class Delivery(str, Enum):
@@ -49,10 +50,10 @@ class SupportPlan:
     student_id: str
     extra_time_percent: Fraction = Fraction(0)
     rest_break_minutes_per_hour: Fraction = Fraction(0)
+    is_empty: bool = field(init=False, compare=False, repr=False)  # asked once per sitting
 
-    @property
-    def is_empty(self) -> bool:
-        return not self.extra_time_percent and not self.rest_break_minutes_per_hour
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "is_empty", not self.extra_time_percent and not self.rest_break_minutes_per_hour)
 
 
 NO_PLAN = SupportPlan(student_id="")
@@ -66,9 +67,10 @@ class Sitting:
     student_id: str
 
 
-@dataclass(frozen=True, slots=True)
-class Window:
-    """One candidate's computed times for one exam, with the rule ids that shaped them."""
+class Window(NamedTuple):
+    """One candidate's computed times for one exam, with the rule ids that shaped them.
+
+    A NamedTuple rather than a frozen dataclass: a period builds hundreds of thousands."""
 
     exam_id: str
     student_id: str

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..domain.model import Sitting
 from .csvtable import CsvTable, read_csv
-from .values import parse_id
+from .values import MAX_ID_LENGTH, parse_id
 
 REQUIRED = ("exam_id", "student_id")
 
@@ -17,7 +17,7 @@ def read_candidates(path: str | Path, exam_ids: Container[str], timetable_name: 
     sittings: list[Sitting] = []
     first_row: dict[tuple[str, str], int] = {}
     for row, cells in table:
-        exam_id, student = cells.get("exam_id", ""), cells.get("student_id", "")
+        exam_id, student = cells["exam_id"], cells["student_id"]
         ok = True
         if not exam_id:
             table.problem(row, "exam_id", "an exam id is required")
@@ -25,7 +25,8 @@ def read_candidates(path: str | Path, exam_ids: Container[str], timetable_name: 
         elif exam_id not in exam_ids:
             table.problem(row, "exam_id", f"unknown exam {exam_id!r} (not in {timetable_name})")
             ok = False
-        if table.parse(row, cells, "student_id", lambda t: parse_id(t, "a student id")) is None:
+        if not student or len(student) > MAX_ID_LENGTH:
+            table.parse(row, cells, "student_id", lambda t: parse_id(t, "a student id"))
             ok = False
         if ok:
             key = (exam_id, student)

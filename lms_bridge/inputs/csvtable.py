@@ -71,11 +71,14 @@ def read_csv(path: str | Path, required: tuple[str, ...], label: str | None = No
                 hint = " (the file seems to use ';' or tabs between columns; save it as comma-separated CSV)"
             table.problem(1, None, f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}{hint}")
             return table
+        wanted = [(i, col) for i, col in enumerate(columns) if col]
+        width = len(columns)
         for number, record in enumerate(reader, start=2):
-            if not any(cell.strip() for cell in record):
+            if not "".join(record).strip():
                 continue
-            values = {col: (record[i].strip() if i < len(record) else "") for i, col in enumerate(columns) if col}
-            table.rows.append((number, values))
+            if len(record) < width:
+                record += [""] * (width - len(record))
+            table.rows.append((number, {col: record[i].strip() for i, col in wanted}))
     except csv.Error as exc:
         table.problem(reader.line_num, None, f"not valid CSV ({exc})")
     return table
