@@ -121,8 +121,9 @@ def incident(policy: str, timetable: str, plans: str, candidates: str, exam_id: 
 def stagger(policy: str, timetable: str, candidates: str, plans: str | None, fmt: str) -> None:
     """Propose release shifts (15 or 30 min) where too many candidates start at once."""
     pol, _, period = _load(policy, timetable, plans or _EMPTY_PLANS, candidates)
-    shifts = services.staggering_for(pol, period)
-    click.echo(report.shifts_json(shifts) if fmt == "json" else report.shifts_table(shifts, pol.calendar.zone))
+    plan = services.staggering_for(pol, period)
+    limit = pol.staggering.max_concurrent_starts
+    click.echo(report.shifts_json(plan) if fmt == "json" else report.shifts_table(plan, limit, pol.calendar.zone))
 
 
 _EMPTY_PLANS = str(Path(__file__).parent / "inputs" / "no_plans.csv")

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from .domain.incidents import IncidentDecision
 from .domain.model import LintWarning, Window
-from .domain.staggering import ReleaseShift
+from .domain.staggering import StaggerPlan
 from .domain.timeutil import iso_utc
 
 
@@ -106,7 +106,7 @@ def incident_json(exam_id: str, decision: IncidentDecision) -> str:
     )
 
 
-def shifts_json(shifts: Sequence[ReleaseShift]) -> str:
+def shifts_json(plan: StaggerPlan) -> str:
     iso = _Iso()
     return json.dumps(
         {
@@ -119,8 +119,9 @@ def shifts_json(shifts: Sequence[ReleaseShift]) -> str:
                     "rule": s.rule,
                     "reason": s.reason,
                 }
-                for s in shifts
-            ]
+                for s in plan.shifts
+            ],
+            "still_crowded": [{"at": iso(at), "candidates": n} for at, n in plan.still_crowded],
         }
     )
 
@@ -167,8 +168,12 @@ def incident_table(exam_id: str, d: IncidentDecision, zone: ZoneInfo) -> str:
     return head + windows_table(d.windows, (), zone)
 
 
-def shifts_table(shifts: Sequence[ReleaseShift], zone: ZoneInfo) -> str:
-    if not shifts:
+def shifts_table(plan: StaggerPlan, limit: int | None, zone: ZoneInfo) -> str:
+    if not plan.shifts and not plan.still_crowded:
         return "No release needs to move: every start slot is within the policy's limit."
-    rows = ((s.exam_id, local(s.original_start, zone), local(s.new_start, zone), s.reason) for s in shifts)
-    return table(("exam", "release", "proposed", "why"), rows)
+    rows = ((s.exam_id, local(s.original_start, zone), local(s.new_start, zone), s.reason) for s in plan.shifts)
+    text = table(("exam", "release", "proposed", "why"), rows) if plan.shifts else "No release can usefully move."
+    if plan.still_crowded:
+        text += f"\n\nStill over the limit of {limit} candidates starting at once (no allowed shift relieves them):\n"
+        text += "\n".join(f"  {local(at, zone)}: {n} candidates" for at, n in plan.still_crowded)
+    return text

@@ -6,12 +6,11 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from .domain.calendar import ExamCalendar
 from .domain.incidents import IncidentDecision, IncidentError, decide_incident
 from .domain.lint import lint_timetable
 from .domain.model import ExamPeriod, LintWarning, Window
 from .domain.policy import Policy
-from .domain.staggering import ReleaseShift, plan_staggering
+from .domain.staggering import StaggerPlan, plan_staggering
 from .domain.windows import WindowCalculator, compute_windows
 
 
@@ -22,10 +21,9 @@ class WindowsReport:
 
 
 def windows_for(policy: Policy, period: ExamPeriod) -> WindowsReport:
-    calendar = ExamCalendar(policy.calendar)
-    calc = WindowCalculator(policy, calendar)
+    calc = WindowCalculator(policy)
     windows = compute_windows(policy, period.exams, period.plans, period.sittings, calc)
-    return WindowsReport(windows, lint_timetable(policy, calendar, period.exams, windows))
+    return WindowsReport(windows, lint_timetable(policy, calc, period.exams, period.sittings))
 
 
 def incident_for(policy: Policy, period: ExamPeriod, exam_id: str, start: datetime, end: datetime) -> IncidentDecision:
@@ -40,6 +38,6 @@ def incident_for(policy: Policy, period: ExamPeriod, exam_id: str, start: dateti
     return decide_incident(policy, exam, windows, calc.standard_window_minutes(exam), start, end)
 
 
-def staggering_for(policy: Policy, period: ExamPeriod) -> list[ReleaseShift]:
+def staggering_for(policy: Policy, period: ExamPeriod) -> StaggerPlan:
     counts = Counter(s.exam_id for s in period.sittings)
     return plan_staggering(policy, period.exams, counts)

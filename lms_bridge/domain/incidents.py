@@ -22,7 +22,7 @@ class IncidentDecision:
     rule: str
     fraction: Fraction  # how far into the standard window the disruption started
     disruption_minutes: int
-    affected: tuple[str, ...]  # candidates still sitting when it started
+    affected: tuple[str, ...]  # extend: those still sitting when it started; else every candidate
     windows: tuple[Window, ...]  # every candidate's window after the decision
 
 
@@ -37,9 +37,10 @@ def decide_incident(
     """Judge a disruption of `exam` from `start` to `end` under the policy.
 
     `windows` are the exam's windows before the incident and `standard_window_minutes` the
-    published time (W + U for a candidate without a plan). `extend` moves the affected
-    candidates' due, close and time limit later by the disruption; every other decision
-    leaves the windows as they are and only lists the affected candidates.
+    published time (W + U for a candidate without a plan). `extend` moves the due, close and
+    time limit of every candidate still sitting later by the disruption (a window already
+    closed is not reopened); every other decision concerns the whole sitting, leaves the
+    windows as they are and lists every candidate, for special consideration as a group.
     """
     if end <= start:
         raise IncidentError("the disruption must end after it starts")
@@ -61,8 +62,12 @@ def decide_incident(
         decision = settings.late
 
     rule = policy.rule("incident")
-    ids = {w.student_id for w in affected}
-    after = tuple(_extended(w, length, rule) if decision == "extend" and w.student_id in ids else w for w in windows)
+    if decision == "extend":
+        ids = {w.student_id for w in affected}
+        after = tuple(_extended(w, length, rule) if w.student_id in ids else w for w in windows)
+    else:  # the sitting as a whole is ended, voided, rescheduled or abandoned
+        ids = {w.student_id for w in windows}
+        after = tuple(windows)
     return IncidentDecision(
         decision=decision,
         rule=rule,

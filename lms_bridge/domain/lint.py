@@ -5,18 +5,29 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from .calendar import ExamCalendar
-from .model import Exam, LintWarning, Window
+from .model import Exam, LintWarning
 from .policy import WEEKDAYS, Policy
+from .windows import WindowCalculator
+
+
+class _Sat(Protocol):
+    exam_id: str
+    student_id: str
 
 
 def lint_timetable(
-    policy: Policy, calendar: ExamCalendar, exams: Iterable[Exam], windows: Iterable[Window]
+    policy: Policy, calculator: WindowCalculator, exams: Iterable[Exam], sittings: Iterable[_Sat]
 ) -> list[LintWarning]:
+    """The policy's timetable warnings. They judge the timetable, so they use standard
+    windows only: a support plan neither causes nor hides a warning (and none hints at one)."""
     exams = list(exams)
+    calendar = calculator.calendar
     warnings = [w for e in exams if (w := _release_slot(policy, calendar, e)) is not None]
-    warnings += _short_exams_per_day(policy, calendar, {e.exam_id: e for e in exams}, windows)
+    warnings += _short_exams_per_day(policy, calculator, {e.exam_id: e for e in exams}, sittings)
     return warnings
 
 
@@ -50,58 +61,58 @@ def _release_slot(policy: Policy, calendar: ExamCalendar, exam: Exam) -> LintWar
 
 
 def _short_exams_per_day(
-    policy: Policy, calendar: ExamCalendar, exams: Mapping[str, Exam], windows: Iterable[Window]
+    policy: Policy, calculator: WindowCalculator, exams: Mapping[str, Exam], sittings: Iterable[_Sat]
 ) -> list[LintWarning]:
     """A student's short exams per day, a 24-hour exam counting on each day whose working
-    hours its window overlaps (seed 001 4.6: it takes active working time that day)."""
+    hours its standard window overlaps (seed 001 4.6: it takes active working time that day)."""
     limit = policy.lint.max_short_exams_per_day
     if limit is None:
         return []
-    # windows of one exam share their instants, so the days are worked out once per shape
-    days_of: dict[tuple[str, datetime], list[date]] = {}
-    per_student: dict[str, list[tuple[date, str]]] = defaultdict(list)
-    for w in windows:
-        key = (w.exam_id, w.due_at)
-        days = days_of.get(key)
-        if days is None:
-            days = days_of[key] = _days_taken(calendar, exams[w.exam_id], w)
-        per_student[w.student_id].extend((day, w.exam_id) for day in days)
-    per_day: dict[tuple[str, date], list[str]] = {}
-    for student, taken in per_student.items():
-        if len(taken) <= limit:
+    days_of = {exam_id: _days_taken(calculator, exam) for exam_id, exam in exams.items()}
+    per_student: dict[str, list[str]] = defaultdict(list)
+    for s in sittings:
+        per_student[s.student_id].append(s.exam_id)
+    crowded: list[tuple[date, str, list[str]]] = []
+    for student, exam_ids in per_student.items():
+        if len(exam_ids) <= limit:
             continue
-        counts = Counter(day for day, _ in taken)
+        counts = Counter(day for exam_id in exam_ids for day in days_of[exam_id])
         for day, n in counts.items():
             if n > limit:
-                per_day[(student, day)] = [exam_id for d, exam_id in taken if d == day]
+                crowded.append((day, student, sorted(e for e in exam_ids if day in days_of[e])))
+    zone = calculator.calendar.zone
     out = []
-    for (student, day), ids in sorted(per_day.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        if len(ids) > limit:
-            out.append(
-                LintWarning(
-                    policy.rule("max_short_per_day"),
-                    f"student {student} has {len(ids)} exams on {day:%a %d %b %Y} ({', '.join(sorted(ids))}); "
-                    f"the policy aims for at most {limit}",
-                    None,
-                    student,
-                )
+    for day, student, ids in sorted(crowded):
+        named = ", ".join(_named(calculator, exams[e], zone) for e in ids)
+        out.append(
+            LintWarning(
+                policy.rule("max_short_per_day"),
+                f"student {student} has {len(ids)} exams on {day:%a %d %b %Y} ({named}); "
+                f"the policy aims for at most {limit}",
+                None,
+                student,
             )
+        )
     return out
 
 
-def _days_taken(calendar: ExamCalendar, exam: Exam, w: Window) -> list[date]:
+def _named(calculator: WindowCalculator, exam: Exam, zone: ZoneInfo) -> str:
+    if not exam.is_24_hour:
+        return exam.exam_id
+    t = calculator.timing(exam)
+    return f"{exam.exam_id}: 24-hour, {t.opens_at.astimezone(zone):%a %d %b %H:%M} to {t.due_at.astimezone(zone):%a %d %b %H:%M}"
+
+
+def _days_taken(calculator: WindowCalculator, exam: Exam) -> frozenset[date]:
+    calendar = calculator.calendar
     zone = calendar.zone
     if not exam.is_24_hour:
-        return [w.opens_at.astimezone(zone).date()]
-    days, day = [], w.opens_at.astimezone(zone).date()
-    last = w.due_at.astimezone(zone).date()
+        return frozenset((exam.start.astimezone(zone).date(),))
+    t = calculator.timing(exam)
+    days, day = set(), t.opens_at.astimezone(zone).date()
+    last = t.due_at.astimezone(zone).date()
     while day <= last:
-        work_start = calendar.at(day, calendar.day_start)
-        work_end = calendar.at(day, calendar.day_end)
-        if w.opens_at < work_end and w.due_at > work_start:
-            days.append(day)
+        if t.opens_at < calendar.at(day, calendar.day_end) and t.due_at > calendar.at(day, calendar.day_start):
+            days.add(day)
         day += timedelta(days=1)
-    return days
-
-
-__all__ = ["lint_timetable"]
+    return frozenset(days)

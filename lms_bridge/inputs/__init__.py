@@ -28,6 +28,9 @@ def read_period(
         # so a bad start time is not also reported as an unknown exam in every sitting.
         ids = {cells.get("exam_id", "") for _, cells in t_table}
         sittings, c_table = read_candidates(candidates, ids, t_table.file)
+        if any(p.row in (None, 1) for p in t_table.problems):
+            # the timetable itself could not be read: every sitting would look unknown
+            c_table.problems = [p for p in c_table.problems if not p.message.startswith("unknown exam")]
         problems += c_table.problems
     if problems:
         raise InputErrors(problems)

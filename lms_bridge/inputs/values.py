@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 from ..domain.timeutil import LocalTimeError, strict_local_to_utc
 
-_LOCAL = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?")
-_OFFSET = re.compile(r".*(Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
-_DECIMAL = re.compile(r"\d+(\.\d+)?")
+_LOCAL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2})?")
+_OFFSET = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9:.]+(Z|[+-][0-9]{2}:?[0-9]{2})", re.IGNORECASE)
+_DECIMAL = re.compile(r"[0-9]{1,6}(\.[0-9]+)?")
 MAX_DECIMALS = 3  # the store keeps plan numbers as NUMERIC(7, 3)
 MAX_ID_LENGTH = 255
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
@@ -31,7 +31,7 @@ def parse_instant(text: str, zone: ZoneInfo) -> datetime:
             return strict_local_to_utc(naive, zone)
         except LocalTimeError as exc:
             raise ValueError(str(exc)) from None
-    if _OFFSET.match(text):
+    if _OFFSET.fullmatch(text):
         try:
             aware = datetime.fromisoformat(text)
         except ValueError:
@@ -44,10 +44,12 @@ def parse_instant(text: str, zone: ZoneInfo) -> datetime:
 def _plausible(value: datetime, text: str) -> None:
     if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
         raise ValueError(f"{text} is not a plausible exam date")
+    if value.second or value.microsecond:
+        raise ValueError(f"{text} is not on a whole minute")
 
 
 def parse_int(text: str, *, low: int, high: int, what: str = "minutes") -> int:
-    if not re.fullmatch(r"-?\d+", text):
+    if not re.fullmatch(r"-?[0-9]{1,9}", text):
         raise ValueError(f"{text!r} is not a whole number of {what}")
     value = int(text)
     if value < low:
