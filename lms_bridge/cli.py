@@ -79,7 +79,7 @@ def windows(policy: str, timetable: str, plans: str, candidates: str, fmt: str) 
     pol, _, period = _load(policy, timetable, plans, candidates)
     result = services.windows_for(pol, period)
     if fmt == "json":
-        report.write_windows_json(click.get_text_stream("stdout"), pol.name, result.windows, result.warnings)
+        report.write_windows_json(sys.stdout, pol.name, result.windows, result.warnings)
     else:
         click.echo(report.windows_table(result.windows, result.warnings, pol.calendar.zone))
 

@@ -181,6 +181,31 @@ CASES = {
         {"candidates.csv": ""},
         ["candidates.csv: empty: a header row is required"],
     ),
+    "arabic-indic digits in a duration": (
+        "nottingham",
+        {"timetable.csv": timetable("E1,Maths,dropbox,2026-05-18 09:00,\u0666\u0660")},
+        ["timetable.csv row 2, column duration_minutes:", "not a whole number"],
+    ),
+    "a 5000-digit duration": (
+        "nottingham",
+        {"timetable.csv": timetable("E1,Maths,dropbox,2026-05-18 09:00," + "9" * 5000)},
+        ["timetable.csv row 2, column duration_minutes:", "not a whole number"],
+    ),
+    "fractional seconds in a start": (
+        "nottingham",
+        {"timetable.csv": timetable("E1,Maths,dropbox,2026-05-18T09:00:30.5+01:00,60")},
+        ["timetable.csv row 2, column start:", "not on a whole minute"],
+    ),
+    "plan decimals beyond what is stored": (
+        "nottingham",
+        {"plans.csv": PLAN_HEAD + "s1,33.3333,0\n"},
+        ["plans.csv row 2, column extra_time_percent: use at most 3 decimal places"],
+    ),
+    "an exam id longer than 255 characters": (
+        "nottingham",
+        {"timetable.csv": timetable("E" + "x" * 300 + ",Maths,dropbox,2026-05-18 09:00,60")},
+        ["timetable.csv row 2, column exam_id:", "longer than 255 characters"],
+    ),
     "broken quoting": (
         "nottingham",
         {"candidates.csv": 'exam_id,student_id\nE1,"s1\n'},
@@ -205,6 +230,7 @@ PLAN_VALUE_CASES = [
     ("s1,12.5.1,0", "12.5.1", "extra_time_percent"),
     ("s1,1e3,0", "1e3", "extra_time_percent"),
     ("s1,,0", None, "extra_time_percent"),
+    ("s1,\uff15\uff10,0", "\uff15\uff10", "extra_time_percent"),  # full-width digits are not numbers here
     ("s1,25,45", "45", "rest_break_minutes_per_hour"),  # above the limit of 30
     ("s1,25,ten", "ten", "rest_break_minutes_per_hour"),
     ("s1,25,-4", "-4", "rest_break_minutes_per_hour"),
@@ -244,6 +270,11 @@ def test_every_problem_is_reported_at_once(ws, bad_input):
 def test_rows_are_numbered_as_a_spreadsheet_shows_them(ws, bad_input):
     ws.write("timetable.csv", TT_HEAD + 'E1,"Maths,\nPaper 1",dropbox,2026-05-18 09:00,60\n\nE2,Physics,paper,2026-05-18 13:30,60\n')
     bad_input(ws.windows("nottingham"), "timetable.csv row 4, column delivery:")
+
+
+def test_an_unreadable_timetable_is_not_buried_under_unknown_exams(ws, bad_input):
+    stderr = bad_input(ws.windows("nottingham", timetable="missing.csv"), "missing.csv: no such file")
+    assert "unknown exam" not in stderr
 
 
 def test_missing_file(ws, bad_input):
