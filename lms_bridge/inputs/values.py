@@ -21,24 +21,19 @@ EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 
 def parse_instant(text: str, zone: ZoneInfo) -> datetime:
     """`YYYY-MM-DD HH:MM` local to the policy zone, or ISO 8601 with an offset; UTC out."""
-    if _LOCAL.fullmatch(text):
-        try:
-            naive = datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"{text} is not a real date and time") from None
-        _plausible(naive, text)
-        try:
-            return strict_local_to_utc(naive, zone)
-        except LocalTimeError as exc:
-            raise ValueError(str(exc)) from None
-    if _OFFSET.fullmatch(text):
-        try:
-            aware = datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"{text} is not a real date and time") from None
-        _plausible(aware, text)
-        return aware.astimezone(UTC)
-    raise ValueError(f"{text!r} is not a time as YYYY-MM-DD HH:MM (local) or ISO 8601 with an offset")
+    if not (_LOCAL.fullmatch(text) or _OFFSET.fullmatch(text)):
+        raise ValueError(f"{text!r} is not a time as YYYY-MM-DD HH:MM (local) or ISO 8601 with an offset")
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text} is not a real date and time") from None
+    _plausible(value, text)
+    if value.tzinfo is not None:
+        return value.astimezone(UTC)
+    try:
+        return strict_local_to_utc(value, zone)
+    except LocalTimeError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def _plausible(value: datetime, text: str) -> None:

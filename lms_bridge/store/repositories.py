@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -40,6 +41,7 @@ from .registry import (
 from .types import require_aware
 
 IMPORT_REASON = "timetable import"
+_Row = TypeVar("_Row", ExamRow, PlanRow)
 
 
 # --- import and load of the exam period ------------------------------------------------------
@@ -189,53 +191,57 @@ def _lock_imports(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _IMPORT_LOCK_KEY})
 
 
-def _sync_exams(
-    session: Session, desired: dict[str, Json], now: datetime, audit: _Audit
-) -> tuple[Counter[str], dict[str, ExamRow], list[ExamRow]]:
+def _upsert(
+    session: Session,
+    kind: str,
+    rows: dict[str, _Row],
+    desired: dict[str, Json],
+    new_row: Callable[[str], _Row],
+    set_row: Callable[[_Row, Json, datetime], None],
+    row_json: Callable[[_Row], Json],
+    now: datetime,
+    audit: _Audit,
+) -> tuple[Counter[str], list[_Row]]:
+    """Create or update the rows keyed in `desired`, each change audited as `<kind>.created`
+    or `<kind>.updated`; returns the counts and the stored rows the period no longer has."""
     counts: Counter[str] = Counter()
-    rows = {r.exam_id: r for r in session.scalars(select(ExamRow))}
-    for exam_id, after in desired.items():
-        row = rows.get(exam_id)
+    for key, after in desired.items():
+        row = rows.get(key)
         if row is None:
-            rows[exam_id] = row = ExamRow()
-            _set_exam_row(row, after, now)
+            rows[key] = row = new_row(key)
+            set_row(row, after, now)
             session.add(row)
-            audit("exam.created", exam_id, None, after)
+            audit(f"{kind}.created", key, None, after)
             counts["created"] += 1
-        elif (before := _exam_row_json(row)) != after:
-            _set_exam_row(row, after, now)
-            audit("exam.updated", exam_id, before, after)
+        elif (before := row_json(row)) != after:
+            set_row(row, after, now)
+            audit(f"{kind}.updated", key, before, after)
             counts["updated"] += 1
         else:
             counts["unchanged"] += 1
-    absent = [row for exam_id, row in rows.items() if exam_id not in desired]
+    return counts, [row for key, row in rows.items() if key not in desired]
+
+
+def _sync_exams(
+    session: Session, desired: dict[str, Json], now: datetime, audit: _Audit
+) -> tuple[Counter[str], dict[str, ExamRow], list[ExamRow]]:
+    rows = {r.exam_id: r for r in session.scalars(select(ExamRow))}
+    counts, absent = _upsert(
+        session, "exam", rows, desired, lambda _: ExamRow(), _set_exam_row, _exam_row_json, now, audit
+    )
     return counts, rows, absent
 
 
 def _sync_plans(
     session: Session, desired: dict[str, Json], replace: bool, now: datetime, audit: _Audit
 ) -> Counter[str]:
-    counts: Counter[str] = Counter()
     rows = {r.student_id: r for r in session.scalars(select(PlanRow))}
-    for student_id, after in desired.items():
-        row = rows.get(student_id)
-        if row is None:
-            row = PlanRow(student_id=student_id)
-            _set_plan_row(row, after, now)
-            session.add(row)
-            audit("plan.created", student_id, None, after)
-            counts["created"] += 1
-        elif (before := _plan_row_json(row)) != after:
-            _set_plan_row(row, after, now)
-            audit("plan.updated", student_id, before, after)
-            counts["updated"] += 1
-        else:
-            counts["unchanged"] += 1
-    for student_id, row in rows.items():
-        if student_id in desired:
-            continue
+    counts, absent = _upsert(
+        session, "plan", rows, desired, lambda key: PlanRow(student_id=key), _set_plan_row, _plan_row_json, now, audit
+    )
+    for row in absent:
         if replace:
-            audit("plan.removed", student_id, _plan_row_json(row), None)
+            audit("plan.removed", row.student_id, _plan_row_json(row), None)
             session.delete(row)
             counts["removed"] += 1
         else:
