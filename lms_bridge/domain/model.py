@@ -26,6 +26,28 @@ TWENTY_FOUR_HOURS = 1440
 
 
 @dataclass(frozen=True, slots=True)
+class ExamSetup:
+    """What an exam setter chooses beyond timing: rubric fields for the exam page (seed 002
+    §5.1) and the quiz settings an exam expects. Optional timetable columns fill it in."""
+
+    module_code: str = ""
+    division: str = ""
+    programmes: str = ""
+    level: str = ""
+    session: str = ""
+    instructions: str = ""
+    paper_setter: str = ""
+    access_code: str = ""
+    attempts: int = 1
+    shuffle_answers: bool = True
+    hide_results_until_close: bool = True
+    practice_days_before: int | None = None  # a practice exam this many days before (seed 001 §1.9)
+
+
+DEFAULT_SETUP = ExamSetup()
+
+
+@dataclass(frozen=True, slots=True)
 class Exam:
     """One exam of the timetable. `start` is a UTC instant."""
 
@@ -37,6 +59,7 @@ class Exam:
     reading_minutes: int | None = None  # None: the policy's default
     upload_minutes: int | None = None  # None: the policy's default
     course: str | None = None
+    setup: ExamSetup = DEFAULT_SETUP
 
     @property
     def is_24_hour(self) -> bool:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from ..domain.model import TWENTY_FOUR_HOURS, Delivery, Exam
+from ..domain.model import DEFAULT_SETUP, TWENTY_FOUR_HOURS, Delivery, Exam, ExamSetup
 from ..domain.policy import Policy
 from .csvtable import CsvTable, read_csv
 from .values import parse_id, parse_instant, parse_int
@@ -40,8 +40,9 @@ def read_timetable(path: str | Path, policy: Policy) -> tuple[list[Exam], CsvTab
         reading = cell("reading_minutes", _optional(lambda t: parse_int(t, low=0, high=limits.max_reading_minutes)))
         upload = cell("upload_minutes", _optional(lambda t: parse_int(t, low=0, high=limits.max_upload_minutes)))
         course = cell("course", _optional(_course))
+        setup = _setup(table, row, cells)
         if len(table.problems) == before:
-            exams.append(Exam(exam_id, title, delivery, start, duration, reading, upload, course))
+            exams.append(Exam(exam_id, title, delivery, start, duration, reading, upload, course, setup))
     return exams, table
 
 
@@ -88,3 +89,32 @@ def _duration(text: str, policy: Policy) -> int:
         allowed = ", ".join(str(m) for m in rules.short_allowed_minutes)
         raise ValueError(f"{d} minutes is not a duration the {policy.name} policy allows ({allowed} or {TWENTY_FOUR_HOURS})")
     return d
+
+
+_TEXT_FIELDS = ("module_code", "division", "programmes", "level", "session", "instructions", "paper_setter", "access_code")
+_YES, _NO = {"yes", "y", "true", "1"}, {"no", "n", "false", "0"}
+
+
+def _flag(text: str) -> bool:
+    if text.lower() in _YES:
+        return True
+    if text.lower() in _NO:
+        return False
+    raise ValueError(f"{text!r} is not yes or no")
+
+
+def _setup(table: CsvTable, row: int, cells: dict[str, str]) -> ExamSetup:
+    """The optional setup columns; absent or blank cells keep the defaults."""
+    values: dict[str, object] = {f: cells[f] for f in _TEXT_FIELDS if cells.get(f)}
+    parsers = {
+        "attempts": lambda t: parse_int(t, low=1, high=10, what="attempts"),
+        "shuffle_answers": _flag,
+        "hide_results_until_close": _flag,
+        "practice_days_before": lambda t: parse_int(t, low=1, high=60, what="days"),
+    }
+    for column, parser in parsers.items():
+        if cells.get(column):
+            value = table.parse(row, cells, column, parser)
+            if value is not None:
+                values[column] = value
+    return ExamSetup(**values) if values else DEFAULT_SETUP  # type: ignore[arg-type]

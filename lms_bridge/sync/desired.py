@@ -1,0 +1,181 @@
+"""What every course should hold: pure, from the timetable, the plans and the rosters.
+
+Windows are computed over the whole period at once (the clash rule looks at a student's
+deadlines in every course). In each course the drop-box or quiz carries the standard window;
+students whose window differs share one override per distinct window, and a quiz's longer time
+limit becomes per-student extra minutes. Extra time never comes alone: the override moves the
+close too, or the LMS would end the attempt at the standard close.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from ..domain.model import Exam, ExamPeriod, Sitting, Window
+from ..domain.policy import Policy
+from ..domain.windows import Timing, WindowCalculator, compute_windows
+from ..lms import AreaTarget, AssessmentTarget, CourseRef, CourseTarget, Dates, ExamTarget, OverrideTarget, Student
+from . import naming
+from .pages import exam_page_html
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    suffix: str  # ".pdf"
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class TargetReport:
+    """What the targets could not cover, by id only (never plan data)."""
+
+    targets: tuple[CourseTarget, ...]
+    exams_without_course: tuple[str, ...] = ()
+    students_without_id: Mapping[str, int] = field(default_factory=dict)  # course -> count
+    plans_not_enrolled: tuple[str, ...] = ()  # plan holders on no synced roster
+
+
+def course_targets(
+    policy: Policy,
+    period: ExamPeriod,
+    rosters: Mapping[CourseRef, Sequence[Student]],
+    papers: Mapping[str, Paper] | None = None,
+) -> TargetReport:
+    """Targets for every course in `rosters`; `period.sittings` is ignored (rosters decide)."""
+    papers = papers or {}
+    by_course: dict[CourseRef, list[Exam]] = defaultdict(list)
+    without_course = []
+    for exam in period.exams:
+        if exam.course is None:
+            without_course.append(exam.exam_id)
+        else:
+            by_course[CourseRef.parse(exam.course)].append(exam)
+
+    sittings = []
+    missing_ids: dict[str, int] = {}
+    enrolled: set[str] = set()
+    for course, exams in by_course.items():
+        roster = rosters.get(course, ())
+        known = [s for s in roster if s.student_id]
+        if len(known) < len(roster):
+            missing_ids[str(course)] = len(roster) - len(known)
+        enrolled.update(s.student_id for s in known if s.student_id)
+        sittings += [Sitting(e.exam_id, s.student_id) for e in exams for s in known if s.student_id]
+
+    calc = WindowCalculator(policy)
+    windows = compute_windows(policy, period.exams, period.plans, sittings, calc)
+    by_exam: dict[str, dict[str, Window]] = defaultdict(dict)
+    for w in windows:
+        by_exam[w.exam_id][w.student_id] = w
+
+    targets = []
+    for course, exams in by_course.items():
+        if course not in rosters:
+            continue
+        lms_ids = {s.student_id: s.lms_user_id for s in rosters[course] if s.student_id}
+        targets.append(
+            CourseTarget(
+                course,
+                tuple(
+                    _exam_target(policy, calc, e, by_exam.get(e.exam_id, {}), lms_ids, papers.get(e.exam_id))
+                    for e in sorted(exams, key=lambda e: (e.start, e.exam_id))
+                ),
+            )
+        )
+    return TargetReport(
+        targets=tuple(targets),
+        exams_without_course=tuple(without_course),
+        students_without_id=missing_ids,
+        plans_not_enrolled=tuple(sorted(set(period.plans) - enrolled)),
+    )
+
+
+def _exam_target(
+    policy: Policy,
+    calc: WindowCalculator,
+    exam: Exam,
+    windows: Mapping[str, Window],
+    lms_ids: Mapping[str, str],
+    paper: Paper | None,
+) -> ExamTarget:
+    standard = calc.timing(exam)
+    zone = policy.calendar.zone
+    assessment = _assessment(naming.assessment_name(exam.title, exam.exam_id), exam, standard, windows, lms_ids)
+    practice = None
+    if exam.setup.practice_days_before:
+        days = exam.setup.practice_days_before
+        practice = _shifted(
+            _assessment(naming.practice_name(exam.title, exam.exam_id), exam, standard, windows, lms_ids),
+            lambda t: _days_earlier(t, days, calc),
+        )
+    area = AreaTarget(
+        module_name=naming.module_name(exam.title, exam.exam_id),
+        page_title=naming.page_title(exam.title, exam.exam_id),
+        page_html=exam_page_html(exam, policy.title, standard.due_at, calc.reading(exam), zone),
+        paper_name=naming.paper_name(exam.title, exam.exam_id, paper.suffix) if paper else None,
+        paper=paper.content if paper else None,
+        release_at=standard.opens_at,
+    )
+    return ExamTarget(exam.exam_id, exam.title, area, assessment, practice)
+
+
+def _assessment(
+    name: str, exam: Exam, standard: Timing, windows: Mapping[str, Window], lms_ids: Mapping[str, str]
+) -> AssessmentTarget:
+    base = Dates(standard.opens_at, standard.due_at, standard.closes_at)
+    groups: dict[tuple[Dates, tuple[str, ...]], set[str]] = defaultdict(set)
+    extra: dict[str, int] = {}
+    for student_id, w in windows.items():
+        uid = lms_ids[student_id]
+        dates = Dates(w.opens_at, w.due_at, w.closes_at)
+        if dates != base:
+            groups[(dates, w.rules)].add(uid)
+        if standard.time_limit_minutes is not None and w.time_limit_minutes != standard.time_limit_minutes:
+            extra[uid] = (w.time_limit_minutes or 0) - standard.time_limit_minutes
+    # one override per distinct window: students with the same times share it whatever the rules
+    merged: dict[Dates, tuple[set[str], set[str]]] = {}
+    for (dates, rules), uids in groups.items():
+        users, all_rules = merged.setdefault(dates, (set(), set()))
+        users |= uids
+        all_rules.update(rules)
+    overrides = tuple(
+        OverrideTarget(dates, frozenset(users), tuple(sorted(rules)))
+        for dates, (users, rules) in sorted(merged.items(), key=lambda kv: (kv[0].due_at, kv[0].closes_at))
+    )
+    return AssessmentTarget(
+        name=name,
+        delivery=exam.delivery,
+        dates=base,
+        time_limit_minutes=standard.time_limit_minutes,
+        setup=exam.setup,
+        instructions_html=f"<p>{exam.title}: see the exam information page in this module.</p>",
+        overrides=overrides,
+        extra_minutes=extra,
+    )
+
+
+def _days_earlier(instant: datetime | None, days: int, calc: WindowCalculator) -> datetime | None:
+    """The same wall-clock time `days` calendar days earlier (a practice run at the exam's hour)."""
+    if instant is None:
+        return None
+    local = instant.astimezone(calc.calendar.zone)
+    return calc.calendar.at(local.date() - timedelta(days=days), local.time().replace(tzinfo=None))
+
+
+def _shifted(target: AssessmentTarget, move) -> AssessmentTarget:  # noqa: ANN001 - a date mapper
+    def dates(d: Dates) -> Dates:
+        return Dates(move(d.opens_at), move(d.due_at), move(d.closes_at))
+
+    return AssessmentTarget(
+        name=target.name,
+        delivery=target.delivery,
+        dates=dates(target.dates),
+        time_limit_minutes=target.time_limit_minutes,
+        setup=target.setup,
+        instructions_html=target.instructions_html.replace("<p>", "<p>Practice run. ", 1),
+        overrides=tuple(OverrideTarget(dates(o.dates), o.lms_user_ids, o.rules) for o in target.overrides),
+        extra_minutes=target.extra_minutes,
+    )

@@ -1,0 +1,164 @@
+"""Plan and apply: read every course back, decide, and converge it through its adapter.
+
+Courses are independent: one failing (an LMS error, a course that does not exist) is reported
+and the others go on. Each write is preceded by an audit entry of intent and followed by one of
+its outcome, each in its own transaction, so a crash mid-apply loses no record of what may have
+been written, and the next run, which always re-reads the LMS first, finishes the job without
+duplicating anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..domain.model import ExamPeriod
+from ..domain.policy import Policy
+from ..lms import CourseRef, CourseTarget, LmsAdapter, ObservedCourse, Student
+from .desired import Paper, TargetReport, course_targets
+from .operations import Operation
+from .plan import plan_course
+
+log = logging.getLogger("lms_bridge.sync")
+COURSES_AT_ONCE = 8  # the LMS's throttle, not our CPU, is the limit; adapters pace themselves
+
+
+class AuditSink(Protocol):
+    def record(self, *, action: str, entity: str, entity_id: str, before: object, after: object, reason: str) -> None: ...
+
+
+class NullAudit:
+    def record(self, **_: object) -> None:
+        return None
+
+
+@dataclass
+class CoursePlan:
+    course: CourseRef
+    operations: list[Operation] = field(default_factory=list)
+    error: str | None = None  # the course could not be read or planned
+    applied: int = 0
+    failed_at: str | None = None  # the operation that failed during apply, with the error
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None or self.failed_at is not None
+
+
+@dataclass
+class SyncPlan:
+    courses: list[CoursePlan]
+    report: TargetReport
+
+    @property
+    def operations(self) -> list[Operation]:
+        return [op for c in self.courses for op in c.operations]
+
+
+async def plan_sync(
+    policy: Policy,
+    period: ExamPeriod,
+    adapters: Mapping[str, LmsAdapter],
+    papers: Mapping[str, Paper] | None = None,
+) -> SyncPlan:
+    """Read every course of the timetable back and plan the operations that converge it."""
+    courses = sorted({CourseRef.parse(e.course) for e in period.exams if e.course}, key=str)
+    plans = {c: CoursePlan(c) for c in courses}
+    limit = asyncio.Semaphore(COURSES_AT_ONCE)
+
+    async def roster(course: CourseRef) -> tuple[CourseRef, tuple[Student, ...] | None]:
+        adapter = adapters.get(course.lms)
+        if adapter is None:
+            plans[course].error = f"no {course.lms} connection is configured"
+            return course, None
+        async with limit:
+            try:
+                return course, await adapter.read_roster(course)
+            except Exception as exc:  # noqa: BLE001 - one course's failure is reported, not fatal
+                plans[course].error = _why(exc)
+                return course, None
+
+    rosters = {c: r for c, r in await asyncio.gather(*(roster(c) for c in courses)) if r is not None}
+    report = course_targets(policy, period, rosters, papers)
+
+    async def observe(target: CourseTarget) -> None:
+        adapter = adapters[target.course.lms]
+        adjust = getattr(adapter, "adjust_target", None)
+        target = adjust(target) if adjust else target
+        titles = [(e.exam_id, e.title) for e in target.exams]
+        async with limit:
+            try:
+                observed: ObservedCourse = await adapter.read_course(target.course, titles)
+            except Exception as exc:  # noqa: BLE001
+                plans[target.course].error = _why(exc)
+                return
+        plans[target.course].operations = plan_course(target, observed)
+
+    await asyncio.gather(*(observe(t) for t in report.targets))
+    return SyncPlan([plans[c] for c in courses], report)
+
+
+async def apply_sync(
+    plan: SyncPlan,
+    adapters: Mapping[str, LmsAdapter],
+    audit: AuditSink | None = None,
+    progress: Callable[[Operation, bool], None] | None = None,
+) -> SyncPlan:
+    """Carry out the plan, course by course in parallel and in order within a course."""
+    audit = audit or NullAudit()
+    limit = asyncio.Semaphore(COURSES_AT_ONCE)
+
+    async def run(course_plan: CoursePlan) -> None:
+        if course_plan.error:
+            return
+        adapter = adapters[course_plan.course.lms]
+        async with limit:
+            for op in course_plan.operations:
+                entity_id = f"{course_plan.course}/{op.exam_id}"
+                action = f"{course_plan.course.lms}.{op.action.name.lower()}"
+                audit.record(action=f"{action}.requested", entity="exam", entity_id=entity_id,
+                             before=_changes(op, "before"), after=_changes(op, "after"), reason=_reason(op))
+                try:
+                    await adapter.apply(course_plan.course, op)
+                except Exception as exc:  # noqa: BLE001 - the rest of this course waits for a rerun
+                    course_plan.failed_at = f"{op.action.value} {op.subject}: {_why(exc)}"
+                    audit.record(action=f"{action}.failed", entity="exam", entity_id=entity_id,
+                                 before=None, after=None, reason=_why(exc))
+                    log.warning("course %s: %s failed (%s)", course_plan.course, op.action.value, type(exc).__name__)
+                    if progress:
+                        progress(op, False)
+                    return
+                course_plan.applied += 1
+                audit.record(action=f"{action}.done", entity="exam", entity_id=entity_id,
+                             before=None, after=None, reason=_reason(op))
+                if progress:
+                    progress(op, True)
+
+    await asyncio.gather(*(run(c) for c in plan.courses))
+    return plan
+
+
+def _why(exc: Exception) -> str:
+    return str(exc) or type(exc).__name__
+
+
+def _reason(op: Operation) -> str:
+    return ", ".join(op.reasons)
+
+
+def _changes(op: Operation, side: str) -> dict[str, object] | None:
+    if not op.changes:
+        return None
+    return {c.field: _plain(getattr(c, side)) for c in op.changes}
+
+
+def _plain(value: object) -> object:
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, Sequence):
+        return [_plain(v) for v in value]
+    isoformat = getattr(value, "isoformat", None)
+    return isoformat() if isoformat else str(value)

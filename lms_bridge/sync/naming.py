@@ -1,0 +1,33 @@
+"""Names of what lms_bridge creates. Each carries the exam's title, so staff recognise it, and
+its id in brackets, so a re-read finds it again (the LMS has no idempotency keys)."""
+
+from __future__ import annotations
+
+
+def tag(exam_id: str) -> str:
+    return f"[{exam_id}]"
+
+
+def assessment_name(title: str, exam_id: str) -> str:
+    return f"{title} {tag(exam_id)}"
+
+
+def practice_name(title: str, exam_id: str) -> str:
+    return f"Practice: {title} {tag(exam_id)}"
+
+
+def module_name(title: str, exam_id: str) -> str:
+    return f"Exam: {title} {tag(exam_id)}"
+
+
+def page_title(title: str, exam_id: str) -> str:
+    return f"Exam information: {title} {tag(exam_id)}"
+
+
+def paper_name(title: str, exam_id: str, suffix: str) -> str:
+    safe = "".join(c if c.isalnum() or c in " -_" else "_" for c in title).strip()
+    return f"{safe} [{exam_id}] paper{suffix}"
+
+
+def is_practice(name: str) -> bool:
+    return name.startswith("Practice: ")

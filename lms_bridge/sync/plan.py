@@ -1,0 +1,159 @@
+"""Desired − observed = operations. Pure; an empty list means the course has converged."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..domain.model import ExamSetup
+from ..lms import AssessmentTarget, CourseTarget, ExamTarget, ObservedAssessment, ObservedCourse, ObservedExam
+from .operations import Action, Change, Operation, OverridePlan
+
+MISSING = ("missing",)
+DRIFT = ("drift",)
+SETTINGS = ("attempts", "access_code", "shuffle_answers", "hide_results_until_close")
+
+
+def plan_course(target: CourseTarget, observed: ObservedCourse) -> list[Operation]:
+    ops: list[Operation] = []
+    for exam in target.exams:
+        ops += plan_exam(exam, observed.exams.get(exam.exam_id, ObservedExam(None, None)))
+    return ops
+
+
+def plan_exam(t: ExamTarget, o: ObservedExam) -> list[Operation]:
+    def op(action: Action, subject: str, reasons: Iterable[str], role: str = "exam", **kw: object) -> Operation:
+        return Operation(t.exam_id, action, role, subject, tuple(reasons), t, o, **kw)  # type: ignore[arg-type]
+
+    ops: list[Operation] = []
+    area = o.area
+    module = f"module '{t.area.module_name}'"
+    if area is None:
+        ops.append(op(Action.CREATE_MODULE, module, MISSING))
+    elif not area.published:
+        ops.append(op(Action.PUBLISH_MODULE, module, DRIFT, changes=(Change("published", False, True),)))
+
+    page = f"page '{t.area.page_title}'"
+    if area is None or area.page_id is None:
+        ops.append(op(Action.CREATE_PAGE, page, MISSING))
+    elif area.page_html != t.area.page_html:
+        ops.append(op(Action.UPDATE_PAGE, page, DRIFT, changes=(Change("body", "(differs)", "(exam information)"),)))
+
+    if t.area.paper is not None:
+        paper = f"paper '{t.area.paper_name}'"
+        if area is None or area.paper_id is None:
+            ops.append(op(Action.UPLOAD_PAPER, paper, MISSING))
+        elif area.paper_locked_until != t.area.release_at:
+            change = Change("locked until", area.paper_locked_until, t.area.release_at)
+            ops.append(op(Action.LOCK_PAPER, paper, DRIFT, changes=(change,)))
+
+    ops += _assessment_ops(t, o.assessment, t.assessment, "exam", op)
+    if t.practice is not None:
+        ops += _assessment_ops(t, o.practice, t.practice, "practice", op)
+
+    wanted = {"page", "assessment"} | ({"paper"} if t.area.paper is not None else set())
+    wanted |= {"practice"} if t.practice is not None else set()
+    linked = _linked_kinds(o)
+    if area is None or not wanted <= linked:
+        missing = sorted(wanted - linked)
+        ops.append(op(Action.LINK_ITEMS, module, MISSING if area is None else ("missing",),
+                      changes=(Change("items", sorted(linked & wanted), missing),)))
+    return ops
+
+
+def _linked_kinds(o: ObservedExam) -> set[str]:
+    """Which of the exam's objects the module links to, from the adapter's item refs."""
+    area = o.area
+    if area is None:
+        return set()
+    ids = {
+        "page": area.page_id,
+        "paper": area.paper_id,
+        "assessment": o.assessment.id if o.assessment else None,
+        "practice": o.practice.id if o.practice else None,
+    }
+    return {kind for kind, ident in ids.items() if ident is not None and f"{kind}:{ident}" in area.item_refs}
+
+
+def _assessment_ops(t: ExamTarget, o: ObservedAssessment | None, want: AssessmentTarget, role: str, op) -> list[Operation]:  # noqa: ANN001
+    subject = f"{want.delivery.value} '{want.name}'"
+    if o is None:
+        ops = [op(Action.CREATE_ASSESSMENT, subject, MISSING, role)]
+        if want.overrides:
+            plan = OverridePlan((), want.overrides, ())
+            ops.append(op(Action.SET_OVERRIDES, subject, _rules(want), role, overrides=plan,
+                          changes=tuple(Change("override", None, _describe(x)) for x in want.overrides)))
+        if want.extra_minutes:
+            ops.append(op(Action.SET_EXTRA_TIME, subject, _rules(want), role, extra_minutes=dict(want.extra_minutes),
+                          changes=(Change("extra time", None, f"{len(want.extra_minutes)} students"),)))
+        return ops
+
+    ops = []
+    changes = _assessment_changes(want, o)
+    if changes:
+        ops.append(op(Action.UPDATE_ASSESSMENT, subject, DRIFT, role, changes=changes))
+    plan = match_overrides(want, o)
+    if plan.create or plan.delete or any(_differs(obs, tgt) for obs, tgt in plan.keep):
+        ops.append(op(Action.SET_OVERRIDES, subject, _rules(want) or DRIFT, role, overrides=plan,
+                      changes=_override_changes(plan)))
+    extra = {u: m for u, m in want.extra_minutes.items() if o.extra_minutes.get(u, 0) != m}
+    extra |= {u: 0 for u, m in o.extra_minutes.items() if m and u not in want.extra_minutes}
+    if extra:
+        ops.append(op(Action.SET_EXTRA_TIME, subject, _rules(want) or DRIFT, role, extra_minutes=extra,
+                      changes=(Change("extra time", f"{len(o.extra_minutes)} students", f"{len(want.extra_minutes)} students"),)))
+    return ops
+
+
+def _assessment_changes(want: AssessmentTarget, o: ObservedAssessment) -> tuple[Change, ...]:
+    changes = []
+    for name, before, after in (
+        ("opens", o.dates.opens_at, want.dates.opens_at),
+        ("due", o.dates.due_at, want.dates.due_at),
+        ("closes", o.dates.closes_at, want.dates.closes_at),
+        ("time limit", o.time_limit_minutes, want.time_limit_minutes),
+        ("published", o.published, True),
+    ):
+        if before != after:
+            changes.append(Change(name, before, after))
+    for key in SETTINGS:
+        if key in o.settings and o.settings[key] != _setting(want.setup, key):
+            changes.append(Change(key.replace("_", " "), o.settings[key], _setting(want.setup, key)))
+    return tuple(changes)
+
+
+def _setting(setup: ExamSetup, key: str) -> object:
+    return getattr(setup, key)
+
+
+def match_overrides(want: AssessmentTarget, o: ObservedAssessment) -> OverridePlan:
+    """Pair observed overrides with desired ones: same students first (dates may change), then
+    same dates (students may change); what is left is created or deleted."""
+    observed = list(o.overrides)
+    targets = list(want.overrides)
+    keep = []
+    for same in (lambda a, b: a.lms_user_ids == b.lms_user_ids, lambda a, b: a.dates == b.dates):
+        for tgt in list(targets):
+            found = next((obs for obs in observed if same(obs, tgt)), None)
+            if found is not None:
+                keep.append((found, tgt))
+                observed.remove(found)
+                targets.remove(tgt)
+    return OverridePlan(tuple(keep), tuple(targets), tuple(observed))
+
+
+def _differs(obs, tgt) -> bool:  # noqa: ANN001
+    return obs.dates != tgt.dates or obs.lms_user_ids != tgt.lms_user_ids
+
+
+def _describe(t) -> str:  # noqa: ANN001
+    return f"{len(t.lms_user_ids)} students, due {t.dates.due_at:%Y-%m-%d %H:%M}Z, closes {t.dates.closes_at:%Y-%m-%d %H:%M}Z"
+
+
+def _override_changes(plan: OverridePlan) -> tuple[Change, ...]:
+    out = [Change("override", _describe(obs), _describe(tgt)) for obs, tgt in plan.keep if _differs(obs, tgt)]
+    out += [Change("override", None, _describe(t)) for t in plan.create]
+    out += [Change("override", _describe(obs), None) for obs in plan.delete]
+    return tuple(out)
+
+
+def _rules(want: AssessmentTarget) -> tuple[str, ...]:
+    return tuple(sorted({r for o in want.overrides for r in o.rules}))
