@@ -129,6 +129,121 @@ def stagger(policy: str, timetable: str, candidates: str, plans: str | None, fmt
 _EMPTY_PLANS = str(Path(__file__).parent / "inputs" / "no_plans.csv")
 
 
+def _connection_options(f):  # noqa: ANN001, ANN201 - a decorator
+    for name, help_ in (
+        ("--moodle-token", "Moodle web-service token (or $LMS_BRIDGE_MOODLE_TOKEN)."),
+        ("--moodle-url", "Moodle site URL (or $LMS_BRIDGE_MOODLE_URL)."),
+        ("--canvas-token", "Canvas API token (or $LMS_BRIDGE_CANVAS_TOKEN)."),
+        ("--canvas-url", "Canvas base URL (or $LMS_BRIDGE_CANVAS_URL)."),
+    ):
+        f = click.option(name, default=None, help=help_)(f)
+    return f
+
+
+def _sync_options(f):  # noqa: ANN001, ANN201 - a decorator
+    f = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)(f)
+    f = click.option("--papers", default=None, type=click.Path(file_okay=False, exists=True),
+                     help="A folder of exam papers named <exam_id>.<ext>, uploaded to each exam area.")(f)
+    f = _connection_options(f)
+    f = plans_option(f)
+    f = timetable_option(f)
+    return policy_option(f)
+
+
+def _papers(folder: str | None) -> dict:
+    from .sync.desired import Paper
+
+    if folder is None:
+        return {}
+    return {p.stem: Paper(p.suffix, p.read_bytes()) for p in sorted(Path(folder).iterdir()) if p.is_file()}
+
+
+def _sync(policy: str, timetable: str, plans: str, papers: str | None, fmt: str, apply_it: bool,
+          database: str | None = None, **conn_options: str | None) -> None:
+    import asyncio
+
+    from .connections import Connections, open_connections
+    from .sync import render
+    from .sync.engine import apply_sync, plan_sync
+
+    pol, _, period = _load(policy, timetable, plans, None)
+    connections = Connections.from_options(**conn_options)
+    zone = pol.calendar.zone
+    paper_files = _papers(papers)
+
+    async def run() -> None:
+        async with open_connections(connections, zone) as conns:
+            plan = await plan_sync(pol, period, conns.adapters, paper_files)
+            drift = render.drift_entries(plan)
+            if not apply_it:
+                if fmt == "json":
+                    click.echo(render.summary_json(plan, conns.reads, conns.writes, drift))
+                else:
+                    click.echo(render.plan_text(plan, zone))
+                return
+            if fmt == "text":
+                click.echo(render.plan_text(plan, zone))
+            await apply_sync(plan, conns.adapters, _audit_sink(database), _progress(len(plan.operations), fmt))
+            done = sum(c.applied for c in plan.courses)
+            if fmt == "json":
+                click.echo(render.summary_json(plan, conns.reads, conns.writes, drift))
+            else:
+                click.echo(f"\nApplied {done} of {len(plan.operations)} changes: {conns.reads} reads, "
+                           f"{conns.writes} writes.")
+                for c in plan.courses:
+                    if c.failed:
+                        click.echo(f"FAILED {c.course}: {c.error or c.failed_at}", err=True)
+            if any(c.failed for c in plan.courses):
+                sys.exit(1)
+
+    asyncio.run(run())
+
+
+def _audit_sink(database: str | None):  # noqa: ANN202
+    import getpass
+
+    from .store import database as db
+    from .store.audit import StoreAuditSink
+
+    url = db.database_url(database)
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    return StoreAuditSink(db.session_factory(engine), f"cli:{getpass.getuser()}", lambda: datetime.now(UTC))
+
+
+def _progress(total: int, fmt: str):  # noqa: ANN202
+    """A progress bar on stderr for people; nothing for scripts."""
+    if fmt == "json" or total == 0:
+        return None
+    from rich.progress import Progress
+
+    bar = Progress(transient=True, console=None)
+    bar.start()
+    task = bar.add_task("applying", total=total)
+
+    def step(op, ok: bool) -> None:  # noqa: ANN001
+        bar.update(task, advance=1, description=op.exam_id)
+        if bar.finished:
+            bar.stop()
+
+    return step
+
+
+@main.command()
+@_sync_options
+def plan(policy: str, timetable: str, plans: str, papers: str | None, fmt: str, **conn: str | None) -> None:
+    """Read each course back from its LMS and show what apply would change; writes nothing."""
+    _sync(policy, timetable, plans, papers, fmt, apply_it=False, **conn)
+
+
+@main.command()
+@_sync_options
+@click.option("--database", default=None, metavar="URL", help="Where the audit log goes (default as for import).")
+def apply(policy: str, timetable: str, plans: str, papers: str | None, fmt: str, database: str | None, **conn: str | None) -> None:
+    """Converge every course to the timetable and plans; every write goes to the audit log."""
+    _sync(policy, timetable, plans, papers, fmt, apply_it=True, database=database, **conn)
+
+
 @main.command(name="import")
 @policy_option
 @timetable_option

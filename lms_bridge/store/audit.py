@@ -75,3 +75,20 @@ def audit_entries(
         AuditRecord(r.id, r.at, r.actor, r.action, r.entity, r.entity_id, r.before, r.after, r.reason)
         for r in session.scalars(query)
     ]
+
+
+class StoreAuditSink:
+    """The sync engine's audit sink: each entry in a transaction of its own, committed before
+    the engine goes on, so an entry written before an LMS call survives a crash during it."""
+
+    def __init__(self, sessions: Any, actor: str, clock: Any) -> None:
+        self._sessions = sessions  # a sessionmaker
+        self._actor = actor
+        self._clock = clock  # () -> aware datetime: the store reads no clock of its own
+
+    def record(self, *, action: str, entity: str, entity_id: str, before: Any, after: Any, reason: str) -> None:
+        with self._sessions() as session, session.begin():
+            append_audit(
+                session, actor=self._actor, action=action, entity=entity, entity_id=entity_id,
+                before=before, after=after, reason=reason, at=self._clock(),
+            )

@@ -1,0 +1,58 @@
+"""LMS connections from options or the environment, opened as adapters for one run."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from .lms import LmsAdapter
+
+
+@dataclass(frozen=True, slots=True)
+class Connections:
+    canvas_url: str | None = None
+    canvas_token: str | None = None
+    moodle_url: str | None = None
+    moodle_token: str | None = None
+
+    @classmethod
+    def from_options(cls, **options: str | None) -> Connections:
+        """Options win; LMS_BRIDGE_CANVAS_URL and friends fill the gaps."""
+        values = {k: options.get(k) or os.environ.get(f"LMS_BRIDGE_{k.upper()}") for k in cls.__dataclass_fields__}
+        return cls(**values)
+
+
+@dataclass
+class OpenConnections:
+    adapters: dict[str, LmsAdapter]
+    clients: list
+
+    @property
+    def reads(self) -> int:
+        return sum(c.metrics.calls - c.metrics.writes for c in self.clients)
+
+    @property
+    def writes(self) -> int:
+        return sum(c.metrics.writes for c in self.clients)
+
+    def reset_metrics(self) -> None:
+        for c in self.clients:
+            c.metrics.reset()
+
+
+@asynccontextmanager
+async def open_connections(conn: Connections, zone: ZoneInfo) -> AsyncIterator[OpenConnections]:
+    async with AsyncExitStack() as stack:
+        adapters: dict[str, LmsAdapter] = {}
+        clients = []
+        if conn.canvas_url and conn.canvas_token:
+            from adapters.canvas.adapter import CanvasAdapter
+            from adapters.canvas.client import CanvasClient
+
+            client = await stack.enter_async_context(CanvasClient(conn.canvas_url, conn.canvas_token))
+            clients.append(client)
+            adapters["canvas"] = CanvasAdapter(client, zone)
+        yield OpenConnections(adapters, clients)
