@@ -129,8 +129,11 @@ class ObservedAssessment:
 
 @dataclass(frozen=True, slots=True)
 class ObservedArea:
-    module_id: str
-    module_name: str
+    """What the course holds of an exam's area. The module may be gone (deleted by hand)
+    while its page and paper remain: they are reused, not made again."""
+
+    module_id: str | None
+    module_name: str | None
     published: bool
     page_id: str | None
     page_html: str | None

@@ -314,7 +314,7 @@ class CanvasAdapter:
         elif delivery is Delivery.QUIZ:
             await self.client.put(f"/courses/{cid}/quizzes/{object_id}", json={"quiz": _quiz_fields(want) | {"published": True}})
         else:
-            await self.client.request_patch(f"/api/quiz/v1/courses/{cid}/quizzes/{aid}", json={"quiz": _new_quiz_fields(want)})
+            await self.client.patch(f"/api/quiz/v1/courses/{cid}/quizzes/{aid}", json={"quiz": _new_quiz_fields(want)}, idempotent=True)
             await self.client.put(f"/courses/{cid}/assignments/{aid}", json={"assignment": {"published": True}})
 
     async def _set_overrides(self, cid: str, op: Operation, ids: _Ids) -> None:

@@ -44,7 +44,9 @@ def course_targets(
     rosters: Mapping[CourseRef, Sequence[Student]],
     papers: Mapping[str, Paper] | None = None,
 ) -> TargetReport:
-    """Targets for every course in `rosters`; `period.sittings` is ignored (rosters decide)."""
+    """Targets for every course in `rosters`. Rosters decide who sits an exam in an LMS;
+    `period.sittings` counts only for exams with no course (on paper, say), whose deadlines
+    the clash rule still needs."""
     papers = papers or {}
     by_course: dict[CourseRef, list[Exam]] = defaultdict(list)
     without_course = []
@@ -65,6 +67,8 @@ def course_targets(
         enrolled.update(s.student_id for s in known if s.student_id)
         sittings += [Sitting(e.exam_id, s.student_id) for e in exams for s in known if s.student_id]
 
+    offline = set(without_course)
+    sittings += [s for s in period.sittings if s.exam_id in offline]
     calc = WindowCalculator(policy)
     windows = compute_windows(policy, period.exams, period.plans, sittings, calc)
     by_exam: dict[str, dict[str, Window]] = defaultdict(dict)
@@ -107,9 +111,11 @@ def _exam_target(
     practice = None
     if exam.setup.practice_days_before:
         days = exam.setup.practice_days_before
+        # only the start moves, by wall-clock days; every length stays exactly as in the exam
+        earlier = _days_earlier(exam.start, days, calc) - exam.start
         practice = _shifted(
             _assessment(naming.practice_name(exam.title, exam.exam_id), exam, standard, windows, lms_ids),
-            lambda t: _days_earlier(t, days, calc),
+            lambda t: None if t is None else t + earlier,
         )
     area = AreaTarget(
         module_name=naming.module_name(exam.title, exam.exam_id),
@@ -157,10 +163,8 @@ def _assessment(
     )
 
 
-def _days_earlier(instant: datetime | None, days: int, calc: WindowCalculator) -> datetime | None:
+def _days_earlier(instant: datetime, days: int, calc: WindowCalculator) -> datetime:
     """The same wall-clock time `days` calendar days earlier (a practice run at the exam's hour)."""
-    if instant is None:
-        return None
     local = instant.astimezone(calc.calendar.zone)
     return calc.calendar.at(local.date() - timedelta(days=days), local.time().replace(tzinfo=None))
 

@@ -83,22 +83,36 @@ async def plan_sync(
 
     rosters = {c: r for c, r in await asyncio.gather(*(roster(c) for c in courses)) if r is not None}
     report = course_targets(policy, period, rosters, papers)
+    unread = [str(c) for c in courses if c not in rosters]
+    if unread and policy.twenty_four_hour.clash:
+        # The clash rule reads a student's deadlines in every course: without a roster some are
+        # unknown, and a 24-hour deadline planned now could be a day early. Those wait.
+        for target in report.targets:
+            if any(_is_24_hour(period, e.exam_id) for e in target.exams):
+                plans[target.course].error = (
+                    f"not planned: {', '.join(unread)} could not be read, and the clash rule needs "
+                    "every deadline of a student with a 24-hour exam here"
+                )
 
     async def observe(target: CourseTarget) -> None:
         adapter = adapters[target.course.lms]
         adjust = getattr(adapter, "adjust_target", None)
-        target = adjust(target) if adjust else target
         titles = [(e.exam_id, e.title) for e in target.exams]
         async with limit:
             try:
+                target = adjust(target) if adjust else target
                 observed: ObservedCourse = await adapter.read_course(target.course, titles)
             except Exception as exc:  # noqa: BLE001
                 plans[target.course].error = _why(exc)
                 return
         plans[target.course].operations = plan_course(target, observed)
 
-    await asyncio.gather(*(observe(t) for t in report.targets))
+    await asyncio.gather(*(observe(t) for t in report.targets if plans[t.course].error is None))
     return SyncPlan([plans[c] for c in courses], report)
+
+
+def _is_24_hour(period: ExamPeriod, exam_id: str) -> bool:
+    return period.exam(exam_id).is_24_hour
 
 
 async def apply_sync(

@@ -27,7 +27,7 @@ def plan_exam(t: ExamTarget, o: ObservedExam) -> list[Operation]:
     ops: list[Operation] = []
     area = o.area
     module = f"module '{t.area.module_name}'"
-    if area is None:
+    if area is None or area.module_id is None:
         ops.append(op(Action.CREATE_MODULE, module, MISSING))
     elif not area.published:
         ops.append(op(Action.PUBLISH_MODULE, module, DRIFT, changes=(Change("published", False, True),)))
@@ -53,17 +53,16 @@ def plan_exam(t: ExamTarget, o: ObservedExam) -> list[Operation]:
     wanted = {"page", "assessment"} | ({"paper"} if t.area.paper is not None else set())
     wanted |= {"practice"} if t.practice is not None else set()
     linked = _linked_kinds(o)
-    if area is None or not wanted <= linked:
-        missing = sorted(wanted - linked)
-        ops.append(op(Action.LINK_ITEMS, module, MISSING if area is None else ("missing",),
-                      changes=(Change("items", sorted(linked & wanted), missing),)))
+    if not wanted <= linked:
+        ops.append(op(Action.LINK_ITEMS, module, MISSING,
+                      changes=(Change("linked items", sorted(linked & wanted), sorted(wanted)),)))
     return ops
 
 
 def _linked_kinds(o: ObservedExam) -> set[str]:
     """Which of the exam's objects the module links to, from the adapter's item refs."""
     area = o.area
-    if area is None:
+    if area is None or area.module_id is None:
         return set()
     ids = {
         "page": area.page_id,
@@ -80,10 +79,10 @@ def _assessment_ops(t: ExamTarget, o: ObservedAssessment | None, want: Assessmen
         ops = [op(Action.CREATE_ASSESSMENT, subject, MISSING, role)]
         if want.overrides:
             plan = OverridePlan((), want.overrides, ())
-            ops.append(op(Action.SET_OVERRIDES, subject, _rules(want), role, overrides=plan,
+            ops.append(op(Action.SET_OVERRIDES, subject, MISSING + _rules(want), role, overrides=plan,
                           changes=tuple(Change("override", None, _describe(x)) for x in want.overrides)))
         if want.extra_minutes:
-            ops.append(op(Action.SET_EXTRA_TIME, subject, _rules(want), role, extra_minutes=dict(want.extra_minutes),
+            ops.append(op(Action.SET_EXTRA_TIME, subject, MISSING + _rules(want), role, extra_minutes=dict(want.extra_minutes),
                           changes=(Change("extra time", None, f"{len(want.extra_minutes)} students"),)))
         return ops
 
