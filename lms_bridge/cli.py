@@ -302,18 +302,45 @@ def _shown(url: str) -> str:
 
 
 @main.command()
-@click.option("--policy", default="nottingham", show_default=True, help="Which sample exam period to show.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def demo(policy: str, fmt: str) -> None:
-    """Windows for the sample exam period shipped in config/samples, on embedded defaults."""
+@click.argument("lms", type=click.Choice(["canvas", "moodle"]))
+@click.option("--port", type=int, required=True, help="Port on 127.0.0.1.")
+@click.option("--token", default=None, help="The admin token it accepts (default printed at start).")
+@click.option("--timetable", default=None, type=click.Path(dir_okay=False, exists=True))
+@click.option("--candidates", default=None, type=click.Path(dir_okay=False, exists=True))
+@click.option("--latency-ms", type=float, default=0.0, show_default=True)
+@click.option("--fault-rate", type=float, default=0.0, show_default=True, help="Share of requests answered 5xx.")
+def simulate(lms: str, port: int, token: str | None, timetable: str | None, candidates: str | None,
+             latency_ms: float, fault_rate: float) -> None:
+    """Run an LMS simulator on 127.0.0.1:PORT until interrupted."""
+    if lms == "moodle":
+        _fail(["the Moodle simulator is not built yet (issue 5); `simulate canvas` is available"])
+    if (timetable is None) != (candidates is None):
+        _fail(["--timetable and --candidates go together"])
+    from adapters.canvas.simulator import serve_forever
+
+    serve_forever(port, token, timetable, candidates, latency_ms, fault_rate)
+
+
+@main.command()
+@click.option("--policy", default="qmu", show_default=True,
+              help="Which sample exam period (qmu's courses are in Canvas).")
+def demo(policy: str) -> None:
+    """The whole job on embedded defaults: a simulated Canvas seeded with the sample exam
+    period, a plan, an apply (audited in the SQLite store), and a re-plan that finds nothing to do."""
+    from adapters.canvas.simulator import SimulatorConfig, SimulatorServer, seed_from_files
+
     folder = config_dir() / "samples" / policy
     if not folder.is_dir():
         _fail([f"no sample exam period for policy {policy!r} in {folder.parent}"])
-    ctx = click.get_current_context()
-    ctx.invoke(
-        windows, policy=policy, timetable=str(folder / "timetable.csv"), plans=str(folder / "plans.csv"),
-        candidates=str(folder / "candidates.csv"), fmt=fmt,
-    )
+    files = {name: str(folder / f"{name}.csv") for name in ("timetable", "plans", "candidates")}
+    with SimulatorServer(SimulatorConfig()) as server:
+        seeded = seed_from_files(server.sim, files["timetable"], files["candidates"])
+        click.echo(f"Simulated Canvas at {server.base_url} with {len(seeded.courses)} courses "
+                   f"and {len(seeded.students)} students.\n")
+        conn = {"canvas_url": server.base_url, "canvas_token": server.token, "moodle_url": None, "moodle_token": None}
+        _sync(policy, files["timetable"], files["plans"], None, "text", apply_it=True, **conn)
+        click.echo("\nRe-reading every course:")
+        _sync(policy, files["timetable"], files["plans"], None, "json", apply_it=False, **conn)
 
 
 if __name__ == "__main__":
