@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -9,6 +10,9 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from .lms import LmsAdapter
+
+# httpx logs whole URLs at INFO, query strings and all (`sis_user_id[]=...`): keep it quiet.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True, slots=True)
