@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -21,14 +21,15 @@ from lms_bridge import services
 from lms_bridge.connections import Connections, open_connections
 from lms_bridge.inputs import read_period
 from lms_bridge.policies import load_policy
+from lms_bridge.sync.desired import Paper
 from lms_bridge.sync.engine import apply_sync, plan_sync
 
 TIMETABLE = """\
-exam_id,title,delivery,start,duration_minutes,reading_minutes,course,access_code
-E1,Anatomy Drop-box,dropbox,2026-12-01 09:30,120,5,canvas:101,
-E2,Statistics Quiz,quiz,2026-12-01 14:00,90,0,canvas:101,owl
-E3,Law New Quiz,new_quiz,2026-12-02 09:30,60,5,canvas:102,
-E4,Ethics 24h,dropbox,2026-12-03 09:00,1440,0,canvas:102,
+exam_id,title,delivery,start,duration_minutes,reading_minutes,course,access_code,practice_days_before
+E1,Anatomy Drop-box,dropbox,2026-12-01 09:30,120,5,canvas:101,,
+E2,Statistics Quiz,quiz,2026-12-01 14:00,90,0,canvas:101,owl,2
+E3,Law New Quiz,new_quiz,2026-12-02 09:30,60,5,canvas:102,,
+E4,Ethics 24h,dropbox,2026-12-03 09:00,1440,0,canvas:102,,
 """
 CANDIDATES = "exam_id,student_id\n" + "".join(
     f"{e},s{i}\n" for e in ("E1", "E2") for i in range(1, 7)
@@ -60,14 +61,18 @@ def canvas(files: dict[str, Path]):
         yield server
 
 
+PAPER = b"%PDF-1.4 exam paper E1\n"
+
+
 def sync(server: SimulatorServer, files: dict[str, Path], *, apply: bool = True, audit=None):
     """One run as `lms-bridge apply` does it: plan, then apply; returns (plan, reads, writes)."""
     policy, _ = load_policy(POLICY)
     period = read_period(policy, files["timetable"], files["plans"])
+    papers = {"E1": Paper(".pdf", PAPER)}
 
     async def run():
         async with open_connections(Connections(server.base_url, server.token), policy.calendar.zone) as conns:
-            plan = await plan_sync(policy, period, conns.adapters)
+            plan = await plan_sync(policy, period, conns.adapters, papers)
             if apply:
                 await apply_sync(plan, conns.adapters, audit)
             return plan, conns.reads, conns.writes
@@ -141,7 +146,7 @@ def test_quiz_time_limits_and_extensions_match_the_policy(canvas, files):
     with api(canvas) as client:
         sis = sis_ids(client, 101)
         quizzes = client.get("/courses/101/quizzes").json()
-        (quiz,) = [q for q in quizzes if q["title"].endswith("[E2]")]
+        (quiz,) = [q for q in quizzes if q["title"] == "Statistics Quiz [E2]"]
         standard = min(w.time_limit_minutes for (e, _), w in want.items() if e == "E2")
         assert quiz["time_limit"] == standard == 90
         assert quiz["access_code"] == "owl"
@@ -172,7 +177,13 @@ def test_exam_area_holds_page_and_assessment_and_nothing_about_plans(canvas, fil
         modules = client.get("/courses/101/modules", params={"include[]": "items", "per_page": 100}).json()
         (module,) = [m for m in modules if m["name"] == "Exam: Anatomy Drop-box [E1]"]
         assert module["published"] is True
-        assert {i["type"] for i in module["items"]} == {"Page", "Assignment"}
+        assert sorted(i["type"] for i in module["items"]) == ["Assignment", "File", "Page"]
+        # the paper is there, byte for byte, and locked until the exam opens
+        (item,) = [i for i in module["items"] if i["type"] == "File"]
+        paper = client.get(f"/files/{item['content_id']}").json()
+        assert paper["display_name"] == "Anatomy Drop-box [E1] paper.pdf"
+        assert utc(paper["unlock_at"]) == expected_windows(files)[("E1", "s3")].opens_at
+        assert client.get(paper["url"]).content == PAPER
         pages = client.get("/courses/101/pages", params={"per_page": 100}).json()
         (page,) = [p for p in pages if p["title"].endswith("[E1]")]
         body = client.get(f"/courses/101/pages/{page['url']}").json()["body"]
@@ -224,7 +235,9 @@ def test_a_late_enrolment_gets_its_override_on_the_next_apply(canvas, files):
 
 
 def count_named(client: httpx.Client, path: str, key: str, tag: str) -> int:
-    return sum(1 for row in client.get(path, params={"per_page": 100}).json() if row[key].endswith(tag))
+    """How many objects of the exam (not its practice run) the course holds."""
+    rows = client.get(path, params={"per_page": 100}).json()
+    return sum(1 for row in rows if row[key].endswith(tag) and not row[key].startswith("Practice: "))
 
 
 def test_faults_are_retried_or_reported_and_nothing_is_duplicated(files):
@@ -271,7 +284,9 @@ def test_killed_apply_then_rerun_converges_with_no_duplicates_or_lost_audit(file
     with SimulatorServer(SimulatorConfig(latency_ms=40)) as server:
         seed_from_files(server.sim, files["timetable"], files["candidates"])
         db = f"sqlite:///{tmp_path / 'audit.db'}"
-        cmd = [sys.executable, "-m", "lms_bridge", "apply", "--policy", POLICY,
+        (tmp_path / "papers").mkdir()
+        (tmp_path / "papers" / "E1.pdf").write_bytes(PAPER)
+        cmd = [sys.executable, "-m", "lms_bridge", "apply", "--policy", POLICY, "--papers", str(tmp_path / "papers"),
                "--timetable", str(files["timetable"]), "--plans", str(files["plans"]),
                "--canvas-url", server.base_url, "--canvas-token", server.token,
                "--database", db, "--format", "json"]
@@ -307,3 +322,21 @@ def test_killed_apply_then_rerun_converges_with_no_duplicates_or_lost_audit(file
     # courses apply in parallel, one operation at a time each: at most one per course was in
     # flight at the kill and has no outcome; everything else is recorded both ways
     assert len(requested) - len(outcomes) <= 2
+
+
+def test_practice_exam_runs_two_days_earlier_with_the_same_settings_and_adjustments(canvas, files):
+    sync(canvas, files)
+    want = expected_windows(files)
+    with api(canvas) as client:
+        quizzes = client.get("/courses/101/quizzes").json()
+        exam = next(q for q in quizzes if q["title"] == "Statistics Quiz [E2]")
+        practice = next(q for q in quizzes if q["title"] == "Practice: Statistics Quiz [E2]")
+        for key in ("time_limit", "access_code", "shuffle_answers", "allowed_attempts"):
+            assert practice[key] == exam[key], key
+        assert utc(practice["unlock_at"]) == utc(exam["unlock_at"]) - timedelta(days=2)
+        assert utc(practice["due_at"]) - utc(practice["unlock_at"]) == utc(exam["due_at"]) - utc(exam["unlock_at"])
+        subs = client.get(f"/courses/101/quizzes/{practice['id']}/submissions", params={"per_page": 100}).json()
+        standard = exam["time_limit"]
+        assert sorted(s["extra_time"] for s in subs["quiz_submissions"] if s.get("extra_time")) == sorted(
+            w.time_limit_minutes - standard for (e, _), w in want.items() if e == "E2" and w.time_limit_minutes != standard
+        )
