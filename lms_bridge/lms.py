@@ -140,6 +140,7 @@ class ObservedArea:
     paper_id: str | None
     paper_locked_until: datetime | None
     item_refs: frozenset[str] = frozenset()  # what the module links to ("page:<id>", "assessment:<id>", ...)
+    page_title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -134,9 +134,9 @@ class CanvasAdapter:
         paper = next((f for f in files if f"{tag} paper" in f.get("display_name", f.get("filename", ""))), None)
         ids.page_url = page["url"] if page else None
         ids.paper_id = str(paper["id"]) if paper else None
-        if module is None:
+        if module is None and page is None and paper is None:
             return None
-        ids.module_id = str(module["id"])
+        ids.module_id = str(module["id"]) if module else None  # deleted by hand: page and paper remain
         body = None
         if page is not None:
             body = (await self.client.get(f"/courses/{cid}/pages/{quote(page['url'])}")).get("body")
@@ -145,20 +145,21 @@ class CanvasAdapter:
         for role, (delivery, object_id, _aid) in ids.assessments.items():
             kind = "assessment" if role == "exam" else "practice"
             by_content[("Quiz" if delivery is Delivery.QUIZ else "Assignment", object_id)] = kind
-        for item in module.get("items") or ():
+        for item in (module or {}).get("items") or ():
             key = (item["type"], item.get("page_url") if item["type"] == "Page" else str(item.get("content_id")))
             kind = by_content.get(key)
             if kind:
                 refs.add(f"{kind}:{key[1]}")
         return ObservedArea(
             module_id=ids.module_id,
-            module_name=module["name"],
-            published=bool(module.get("published")),
+            module_name=module["name"] if module else None,
+            published=bool(module and module.get("published")),
             page_id=ids.page_url,
             page_html=body,
             paper_id=ids.paper_id,
             paper_locked_until=_instant(paper.get("unlock_at")) if paper else None,
             item_refs=frozenset(refs),
+            page_title=page["title"] if page else None,
         )
 
     async def _find_assessment(
@@ -252,8 +253,9 @@ class CanvasAdapter:
         # Canvas always creates modules unpublished; the paper and assessment carry their own locks
         await self.client.put(f"/courses/{cid}/modules/{ids.module_id}", json={"module": {"published": True}})
 
-    async def _publish_module(self, cid: str, op: Operation, ids: _Ids) -> None:
-        await self.client.put(f"/courses/{cid}/modules/{ids.module_id}", json={"module": {"published": True}})
+    async def _update_module(self, cid: str, op: Operation, ids: _Ids) -> None:
+        fields = {"published": True, "name": op.target.area.module_name}
+        await self.client.put(f"/courses/{cid}/modules/{ids.module_id}", json={"module": fields})
 
     async def _create_page(self, cid: str, op: Operation, ids: _Ids) -> None:
         area = op.target.area
@@ -265,7 +267,10 @@ class CanvasAdapter:
         ids.page_url = page["url"]
 
     async def _update_page(self, cid: str, op: Operation, ids: _Ids) -> None:
-        await self.client.put(f"/courses/{cid}/pages/{quote(ids.page_url or '')}", json={"wiki_page": {"body": op.target.area.page_html}})
+        area = op.target.area
+        page = await self.client.put(f"/courses/{cid}/pages/{quote(ids.page_url or '')}",
+                                     json={"wiki_page": {"title": area.page_title, "body": area.page_html}})
+        ids.page_url = (page or {}).get("url", ids.page_url)  # Canvas re-slugs a renamed page
 
     async def _upload_paper(self, cid: str, op: Operation, ids: _Ids) -> None:
         area = op.target.area

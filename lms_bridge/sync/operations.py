@@ -10,7 +10,7 @@ from ..lms import ExamTarget, ObservedExam, ObservedOverride, OverrideTarget
 
 class Action(str, Enum):
     CREATE_MODULE = "create module"
-    PUBLISH_MODULE = "publish module"
+    UPDATE_MODULE = "update module"
     CREATE_PAGE = "create page"
     UPDATE_PAGE = "update page"
     UPLOAD_PAPER = "upload paper"

@@ -29,14 +29,24 @@ def plan_exam(t: ExamTarget, o: ObservedExam) -> list[Operation]:
     module = f"module '{t.area.module_name}'"
     if area is None or area.module_id is None:
         ops.append(op(Action.CREATE_MODULE, module, MISSING))
-    elif not area.published:
-        ops.append(op(Action.PUBLISH_MODULE, module, DRIFT, changes=(Change("published", False, True),)))
+    else:
+        changes = [Change("published", False, True)] if not area.published else []
+        if area.module_name != t.area.module_name:  # the exam's title changed: rename, never duplicate
+            changes.append(Change("name", area.module_name, t.area.module_name))
+        if changes:
+            ops.append(op(Action.UPDATE_MODULE, module, DRIFT, changes=tuple(changes)))
 
     page = f"page '{t.area.page_title}'"
     if area is None or area.page_id is None:
         ops.append(op(Action.CREATE_PAGE, page, MISSING))
-    elif area.page_html != t.area.page_html:
-        ops.append(op(Action.UPDATE_PAGE, page, DRIFT, changes=(Change("body", "(differs)", "(exam information)"),)))
+    else:
+        changes = []
+        if area.page_title is not None and area.page_title != t.area.page_title:
+            changes.append(Change("title", area.page_title, t.area.page_title))
+        if area.page_html != t.area.page_html:
+            changes.append(Change("body", "(differs)", "(exam information)"))
+        if changes:
+            ops.append(op(Action.UPDATE_PAGE, page, DRIFT, changes=tuple(changes)))
 
     if t.area.paper is not None:
         paper = f"paper '{t.area.paper_name}'"
@@ -105,6 +115,7 @@ def _assessment_ops(t: ExamTarget, o: ObservedAssessment | None, want: Assessmen
 def _assessment_changes(want: AssessmentTarget, o: ObservedAssessment) -> tuple[Change, ...]:
     changes = []
     for name, before, after in (
+        ("name", o.name, want.name),
         ("opens", o.dates.opens_at, want.dates.opens_at),
         ("due", o.dates.due_at, want.dates.due_at),
         ("closes", o.dates.closes_at, want.dates.closes_at),

@@ -212,7 +212,7 @@ def test_drift_by_hand_is_detected_shown_and_repaired(canvas, files):
     shown = {(op.exam_id, op.action.name) for op in plan.operations}
     assert ("E1", "UPDATE_ASSESSMENT") in shown
     assert ("E1", "SET_OVERRIDES") in shown
-    assert ("E3", "PUBLISH_MODULE") in shown
+    assert ("E3", "UPDATE_MODULE") in shown
     assert all(op.drift for op in plan.operations)
 
     sync(canvas, files)
@@ -340,3 +340,31 @@ def test_practice_exam_runs_two_days_earlier_with_the_same_settings_and_adjustme
         assert sorted(s["extra_time"] for s in subs["quiz_submissions"] if s.get("extra_time")) == sorted(
             w.time_limit_minutes - standard for (e, _), w in want.items() if e == "E2" and w.time_limit_minutes != standard
         )
+
+
+def test_a_retitled_exam_is_renamed_in_canvas_not_duplicated(canvas, files):
+    sync(canvas, files)
+    files["timetable"].write_text(TIMETABLE.replace("Anatomy Drop-box", "Anatomy Drop-box (resit)"), encoding="utf-8")
+    plan, _, _ = sync(canvas, files)
+    assert {op.action.name for op in plan.operations} == {"UPDATE_MODULE", "UPDATE_PAGE", "UPDATE_ASSESSMENT"}
+    assert sync(canvas, files)[0].operations == []
+    with api(canvas) as client:
+        for path, key in (("/courses/101/modules", "name"), ("/courses/101/pages", "title"),
+                          ("/courses/101/assignments", "name")):
+            names = [r[key] for r in client.get(path, params={"per_page": 100}).json() if r[key].endswith("[E1]")]
+            assert len(names) == 1 and "(resit)" in names[0], names
+
+
+def test_a_module_deleted_by_hand_is_made_again_around_the_same_page_and_paper(canvas, files):
+    sync(canvas, files)
+    with api(canvas) as client:
+        modules = client.get("/courses/101/modules", params={"per_page": 100}).json()
+        module = next(m for m in modules if m["name"].endswith("[E1]"))
+        client.delete(f"/courses/101/modules/{module['id']}")
+    plan, _, _ = sync(canvas, files)
+    assert [op.action.name for op in plan.operations if op.exam_id == "E1"] == ["CREATE_MODULE", "LINK_ITEMS"]
+    assert sync(canvas, files)[0].operations == []
+    with api(canvas) as client:
+        assert count_named(client, "/courses/101/pages", "title", "[E1]") == 1
+        files_ = client.get("/courses/101/files", params={"per_page": 100}).json()
+        assert sum("[E1] paper" in f["display_name"] for f in files_) == 1

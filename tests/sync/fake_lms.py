@@ -9,7 +9,7 @@ It behaves like an LMS together with a straightforward adapter, no cleverer:
   the names of `lms_bridge.sync.naming` (title + "[exam_id]"), exactly as it created them;
 - with `guarded=True` it is an adapter that guards its creates by a read (the port's "every
   write is idempotent or guarded by a read"), so re-applying a stale plan duplicates nothing;
-- a created module is published by the adapter; `PUBLISH_MODULE` repairs a module someone
+- a created module is published by the adapter; `UPDATE_MODULE` repairs a module someone
   unpublished;
 - writes resolve their object by name in the LMS's current state (a guarded write), never
   from the possibly stale `op.observed`; an override kept by id must still exist (404 else);
@@ -27,6 +27,8 @@ did the work). Drift helpers change the LMS by hand, as staff would.
 """
 
 from __future__ import annotations
+
+import re
 
 import itertools
 from collections import Counter
@@ -237,8 +239,8 @@ class FakeLms:
         for exam_id, title in exams:
             module = _named(c.modules, naming.module_name(title, exam_id))
             page_title, paper_prefix = naming.page_title(title, exam_id), naming.paper_name(title, exam_id, "")
-            page = _one(c.pages, lambda p, want=page_title: p.title == want)
-            paper = _one(c.files, lambda f, prefix=paper_prefix: f.name.startswith(prefix))
+            page = _one(c.pages, lambda p, want=page_title: _same(p.title, want))
+            paper = _one(c.files, lambda f, tag=naming.tag(exam_id): f"{tag} paper" in f.name)
             exam = _named(c.assessments, naming.assessment_name(title, exam_id))
             practice = _named(c.assessments, naming.practice_name(title, exam_id))
             area = None
@@ -252,6 +254,7 @@ class FakeLms:
                     paper_id=paper.id if paper else None,
                     paper_locked_until=paper.locked_until if paper else None,
                     item_refs=frozenset(module.items) if module else frozenset(),
+                    page_title=page.title if page else None,
                 )
             observed[exam_id] = ObservedExam(area, _observe(exam), _observe(practice))
         return ObservedCourse(course, tuple(c.roster), observed)
@@ -299,15 +302,16 @@ class FakeLms:
         if a is Action.CREATE_MODULE:
             # the adapter creates it and publishes it (its items stay locked until their dates)
             c.modules.append(Module(self._id("m"), t.area.module_name, published=True))
-        elif a is Action.PUBLISH_MODULE:
-            self._module(c, t).published = True
+        elif a is Action.UPDATE_MODULE:
+            module = self._module(c, t)
+            module.published, module.name = True, t.area.module_name
         elif a is Action.CREATE_PAGE:
             c.pages.append(Page(self._id("p"), t.area.page_title, self._html(t.area.page_html)))
         elif a is Action.UPDATE_PAGE:
-            page = _one(c.pages, lambda p: p.title == t.area.page_title)
+            page = _one(c.pages, lambda p: _same(p.title, t.area.page_title))
             if page is None:
                 raise NotFound(f"page {t.area.page_title!r}")
-            page.html = self._html(t.area.page_html)
+            page.html, page.title = self._html(t.area.page_html), t.area.page_title
         elif a is Action.UPLOAD_PAPER:
             if t.area.paper is None or t.area.paper_name is None:
                 raise BadRequest("no paper to upload")
@@ -332,6 +336,7 @@ class FakeLms:
         elif a is Action.UPDATE_ASSESSMENT:
             want = _want(op)
             obj = self._assessment(c, want)
+            obj.name = want.name
             obj.dates = want.dates
             obj.time_limit_minutes = want.time_limit_minutes
             obj.published = True
@@ -406,29 +411,29 @@ class FakeLms:
     def _exists(self, c: Course, op: Operation) -> bool:
         t = op.target
         if op.action is Action.CREATE_MODULE:
-            return _one(c.modules, lambda m: m.name == t.area.module_name) is not None
+            return _one(c.modules, lambda m: _same(m.name, t.area.module_name)) is not None
         if op.action is Action.CREATE_PAGE:
-            return _one(c.pages, lambda p: p.title == t.area.page_title) is not None
+            return _one(c.pages, lambda p: _same(p.title, t.area.page_title)) is not None
         if op.action is Action.UPLOAD_PAPER:
-            return _one(c.files, lambda f: f.name == t.area.paper_name) is not None
+            return _one(c.files, lambda f: _same(f.name, t.area.paper_name)) is not None
         if op.action is Action.CREATE_ASSESSMENT:
-            return _one(c.assessments, lambda x: x.name == _want(op).name) is not None
+            return _one(c.assessments, lambda x: _same(x.name, _want(op).name)) is not None
         return False
 
     def _item_refs(self, c: Course, t: ExamTarget) -> list[str]:
         refs = []
-        page = _one(c.pages, lambda p: p.title == t.area.page_title)
+        page = _one(c.pages, lambda p: _same(p.title, t.area.page_title))
         if page is not None:
             refs.append(f"page:{page.id}")
         if t.area.paper_name is not None:
-            paper = _one(c.files, lambda f: f.name == t.area.paper_name)
+            paper = _one(c.files, lambda f: _same(f.name, t.area.paper_name))
             if paper is not None:
                 refs.append(f"paper:{paper.id}")
-        exam = _one(c.assessments, lambda a: a.name == t.assessment.name)
+        exam = _one(c.assessments, lambda a: _same(a.name, t.assessment.name))
         if exam is not None:
             refs.append(f"assessment:{exam.id}")
         if t.practice is not None:
-            practice = _one(c.assessments, lambda a: a.name == t.practice.name)
+            practice = _one(c.assessments, lambda a: _same(a.name, t.practice.name))
             if practice is not None:
                 refs.append(f"practice:{practice.id}")
         return refs
@@ -441,20 +446,20 @@ class FakeLms:
             raise NotFound(f"{self.lms} course {ref.id} does not exist") from None
 
     def _module(self, c: Course, t: ExamTarget) -> Module:
-        module = _one(c.modules, lambda m: m.name == t.area.module_name)
+        module = _one(c.modules, lambda m: _same(m.name, t.area.module_name))
         if module is None:
             raise NotFound(f"module {t.area.module_name!r}")
         return module
 
     def _paper(self, c: Course, t: ExamTarget) -> File:
-        paper = _one(c.files, lambda f: f.name == t.area.paper_name)
+        paper = _one(c.files, lambda f: _same(f.name, t.area.paper_name))
         if paper is None:
             raise NotFound(f"file {t.area.paper_name!r}")
         return paper
 
     @staticmethod
     def _assessment(c: Course, want: AssessmentTarget) -> Assessment:
-        obj = _one(c.assessments, lambda a: a.name == want.name)
+        obj = _one(c.assessments, lambda a: _same(a.name, want.name))
         if obj is None:
             raise NotFound(f"assessment {want.name!r}")
         return obj
@@ -539,8 +544,22 @@ def _one(items: Iterable, match: Callable[[object], bool]):
     return next((x for x in items if match(x)), None)
 
 
-def _named(items: Iterable, name: str):  # the first object with this name
-    return next((x for x in items if x.name == name), None)
+def _named(items: Iterable, name: str):  # the first object that is the same exam object
+    return next((x for x in items if _same(x.name, name)), None)
+
+
+def _key(name: str) -> tuple[str, str, str]:
+    """(kind prefix, [exam_id] tag, what follows the tag): an exam object's identity, which a
+    change of title leaves alone (as the Canvas adapter finds objects)."""
+    tag = re.search(r"\[[^\]]*\]", name)
+    if tag is None:
+        return ("", name, "")
+    prefix = next((p for p in ("Exam information: ", "Exam: ", "Practice: ") if name.startswith(p)), "")
+    return (prefix, tag.group(0), name[tag.end():])
+
+
+def _same(name: str, want: str | None) -> bool:
+    return want is not None and _key(name) == _key(want)
 
 
 def _want(op: Operation) -> AssessmentTarget:

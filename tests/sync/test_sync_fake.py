@@ -46,8 +46,11 @@ def test_objects_get_ids_and_are_found_again_by_name():
     assert observed.area.published
     assert f"assessment:{observed.assessment.id}" in observed.area.item_refs
     assert fake.read_count == 1 and fake.write_count == len(ops)
-    # another title is another exam: nothing found
-    other = run(fake.read_course(C1, [("Q1", "Another title")])).exams["Q1"]
+    # the exam id, not the title, names the exam: a retitled exam finds its objects (to rename)
+    retitled = run(fake.read_course(C1, [("Q1", "Another title")])).exams["Q1"]
+    assert retitled.assessment.id == observed.assessment.id
+    # another exam id is another exam: nothing found
+    other = run(fake.read_course(C1, [("Q9", target.exams[0].title)])).exams["Q9"]
     assert other.area is None and other.assessment is None
 
 

@@ -200,7 +200,7 @@ def test_unpublished_module_is_published():
     fake, target = converged()
     fake.unpublish_module(C1, "Q1")
     ops = plan_course(target, observe(fake, target))
-    assert [op.action for op in ops] == [Action.PUBLISH_MODULE]
+    assert [op.action for op in ops] == [Action.UPDATE_MODULE]
     assert ops[0].changes == (Change("published", False, True),)
 
 

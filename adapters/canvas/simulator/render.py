@@ -239,8 +239,11 @@ def module_item(sim: CanvasSimulator, i: ModuleItem, base: str, include: set[str
     if i.content_id is not None:
         out["content_id"] = i.content_id
     if i.type == "Page":
-        out["page_url"] = i.page_url
-        out["url"] = f"{base}/api/v1/courses/{cid}/pages/{i.page_url}"
+        # the item points at the page itself: a renamed page's new url shows through
+        page = sim.pages.get(i.content_id) if i.content_id is not None else None
+        url = page.url if page is not None else i.page_url
+        out["page_url"] = url
+        out["url"] = f"{base}/api/v1/courses/{cid}/pages/{url}"
     elif i.type == "Assignment":
         out["url"] = f"{base}/api/v1/courses/{cid}/assignments/{i.content_id}"
     elif i.type == "Quiz":
