@@ -168,7 +168,7 @@ class CanvasAdapter:
         tag = naming.tag(exam_id)
 
         def ours(name: str) -> bool:
-            return name.endswith(tag) and naming.is_practice(name) == practice
+            return name.endswith(tag) and naming.is_practice(name) == practice and not naming.is_retired(name)
 
         role = "practice" if practice else "exam"
         quiz = next((q for q in quizzes if ours(q["title"])), None)
@@ -310,6 +310,15 @@ class CanvasAdapter:
             ids.assessments[op.role] = (Delivery.NEW_QUIZ, aid, aid)
             # New Quizzes have no published field: the backing assignment carries it
             await self.client.put(f"/courses/{cid}/assignments/{aid}", json={"assignment": {"published": True}})
+
+    async def _retire_assessment(self, cid: str, op: Operation, ids: _Ids) -> None:
+        delivery, object_id, aid = ids.assessments.pop(op.role)
+        old = op.observed.practice if op.role == "practice" else op.observed.assessment
+        name = naming.retired_name(old.name if old else _want(op).name)
+        if delivery is Delivery.QUIZ:
+            await self.client.put(f"/courses/{cid}/quizzes/{object_id}", json={"quiz": {"title": name, "published": False}})
+        else:
+            await self.client.put(f"/courses/{cid}/assignments/{aid}", json={"assignment": {"name": name, "published": False}})
 
     async def _update_assessment(self, cid: str, op: Operation, ids: _Ids) -> None:
         want = _want(op)

@@ -31,3 +31,13 @@ def paper_name(title: str, exam_id: str, suffix: str) -> str:
 
 def is_practice(name: str) -> bool:
     return name.startswith("Practice: ")
+
+
+def retired_name(name: str) -> str:
+    """An assessment replaced by one of another delivery: kept (it may hold submissions),
+    unpublished, and named so that no read takes it for the exam again."""
+    return f"Replaced: {name}"
+
+
+def is_retired(name: str) -> bool:
+    return name.startswith("Replaced: ")

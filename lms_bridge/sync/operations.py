@@ -15,6 +15,7 @@ class Action(str, Enum):
     UPDATE_PAGE = "update page"
     UPLOAD_PAPER = "upload paper"
     LOCK_PAPER = "lock paper"
+    RETIRE_ASSESSMENT = "retire assessment"
     CREATE_ASSESSMENT = "create assessment"
     UPDATE_ASSESSMENT = "update assessment"
     SET_OVERRIDES = "set overrides"

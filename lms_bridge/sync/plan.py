@@ -63,6 +63,8 @@ def plan_exam(t: ExamTarget, o: ObservedExam) -> list[Operation]:
     wanted = {"page", "assessment"} | ({"paper"} if t.area.paper is not None else set())
     wanted |= {"practice"} if t.practice is not None else set()
     linked = _linked_kinds(o)
+    # an assessment made now (missing, or replacing one of another delivery) is not linked yet
+    linked -= {"assessment" if x.role == "exam" else "practice" for x in ops if x.action is Action.CREATE_ASSESSMENT}
     if not wanted <= linked:
         ops.append(op(Action.LINK_ITEMS, module, MISSING,
                       changes=(Change("linked items", sorted(linked & wanted), sorted(wanted)),)))
@@ -85,8 +87,14 @@ def _linked_kinds(o: ObservedExam) -> set[str]:
 
 def _assessment_ops(t: ExamTarget, o: ObservedAssessment | None, want: AssessmentTarget, role: str, op) -> list[Operation]:  # noqa: ANN001
     subject = f"{want.delivery.value} '{want.name}'"
+    retire: list[Operation] = []
+    if o is not None and o.delivery is not want.delivery:
+        # an LMS cannot turn a drop-box into a quiz: the old one is retired, a new one made
+        retire = [op(Action.RETIRE_ASSESSMENT, f"{o.delivery.value} '{o.name}'", ("delivery changed",), role,
+                     changes=(Change("delivery", o.delivery.value, want.delivery.value),))]
+        o = None
     if o is None:
-        ops = [op(Action.CREATE_ASSESSMENT, subject, MISSING, role)]
+        ops = retire + [op(Action.CREATE_ASSESSMENT, subject, MISSING, role)]
         if want.overrides:
             plan = OverridePlan((), want.overrides, ())
             ops.append(op(Action.SET_OVERRIDES, subject, MISSING + _rules(want), role, overrides=plan,

@@ -368,3 +368,19 @@ def test_a_module_deleted_by_hand_is_made_again_around_the_same_page_and_paper(c
         assert count_named(client, "/courses/101/pages", "title", "[E1]") == 1
         files_ = client.get("/courses/101/files", params={"per_page": 100}).json()
         assert sum("[E1] paper" in f["display_name"] for f in files_) == 1
+
+
+def test_a_delivery_change_retires_the_old_assessment_and_makes_the_new_one(canvas, files):
+    sync(canvas, files)
+    files["timetable"].write_text(TIMETABLE.replace("E1,Anatomy Drop-box,dropbox", "E1,Anatomy Drop-box,quiz"),
+                                  encoding="utf-8")
+    plan, _, _ = sync(canvas, files)
+    assert [op.action.name for op in plan.operations if op.exam_id == "E1"][:2] == ["RETIRE_ASSESSMENT", "CREATE_ASSESSMENT"]
+    assert sync(canvas, files)[0].operations == []
+    with api(canvas) as client:
+        rows = client.get("/courses/101/assignments", params={"per_page": 100}).json()
+        (old,) = [a for a in rows if a["name"] == "Replaced: Anatomy Drop-box [E1]"]
+        assert old["published"] is False
+        quizzes = client.get("/courses/101/quizzes").json()
+        (new,) = [q for q in quizzes if q["title"] == "Anatomy Drop-box [E1]"]
+        assert new["published"] is True and new["time_limit"] == 125

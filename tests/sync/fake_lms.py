@@ -333,6 +333,12 @@ class FakeLms:
                     instructions_html=want.instructions_html,
                 )
             )
+        elif a is Action.RETIRE_ASSESSMENT:
+            old = op.observed.practice if op.role == "practice" else op.observed.assessment
+            obj = _one(c.assessments, lambda x: old is not None and x.id == old.id)
+            if obj is None:
+                raise NotFound("assessment to retire")
+            obj.name, obj.published = naming.retired_name(obj.name), False
         elif a is Action.UPDATE_ASSESSMENT:
             want = _want(op)
             obj = self._assessment(c, want)
@@ -554,7 +560,7 @@ def _key(name: str) -> tuple[str, str, str]:
     tag = re.search(r"\[[^\]]*\]", name)
     if tag is None:
         return ("", name, "")
-    prefix = next((p for p in ("Exam information: ", "Exam: ", "Practice: ") if name.startswith(p)), "")
+    prefix = next((p for p in ("Exam information: ", "Exam: ", "Practice: ", "Replaced: ") if name.startswith(p)), "")
     return (prefix, tag.group(0), name[tag.end():])
 
 
