@@ -141,6 +141,7 @@ class ObservedArea:
     paper_locked_until: datetime | None
     item_refs: frozenset[str] = frozenset()  # what the module links to ("page:<id>", "assessment:<id>", ...)
     page_title: str | None = None
+    paper_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -160,6 +160,7 @@ class CanvasAdapter:
             paper_locked_until=_instant(paper.get("unlock_at")) if paper else None,
             item_refs=frozenset(refs),
             page_title=page["title"] if page else None,
+            paper_name=paper.get("display_name") if paper else None,
         )
 
     async def _find_assessment(
@@ -281,8 +282,10 @@ class CanvasAdapter:
                 f"/courses/{cid}/files", area.paper_name, _content_type(area.paper_name), area.paper,
                 parent_folder_path=PAPER_FOLDER,
             )
-        ids.paper_id = str(found["id"])
+        old, ids.paper_id = ids.paper_id, str(found["id"])
         await self._lock_paper(cid, op, ids)
+        if old is not None and old != ids.paper_id:  # a corrected paper: students must not see the old one
+            await self.client.delete(f"/files/{old}")
 
     async def _lock_paper(self, cid: str, op: Operation, ids: _Ids) -> None:
         await self.client.put(f"/files/{ids.paper_id}", json={"unlock_at": _iso(op.target.area.release_at)})

@@ -121,7 +121,7 @@ def _exam_target(
         module_name=naming.module_name(exam.title, exam.exam_id),
         page_title=naming.page_title(exam.title, exam.exam_id),
         page_html=exam_page_html(exam, policy.title, standard.due_at, calc.reading(exam), zone),
-        paper_name=naming.paper_name(exam.title, exam.exam_id, paper.suffix) if paper else None,
+        paper_name=naming.paper_name(exam.title, exam.exam_id, paper.suffix, paper.content) if paper else None,
         paper=paper.content if paper else None,
         release_at=standard.opens_at,
     )

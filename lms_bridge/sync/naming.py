@@ -3,6 +3,8 @@ its id in brackets, so a re-read finds it again (the LMS has no idempotency keys
 
 from __future__ import annotations
 
+import hashlib
+
 
 def tag(exam_id: str) -> str:
     return f"[{exam_id}]"
@@ -24,9 +26,12 @@ def page_title(title: str, exam_id: str) -> str:
     return f"Exam information: {title} {tag(exam_id)}"
 
 
-def paper_name(title: str, exam_id: str, suffix: str) -> str:
+def paper_name(title: str, exam_id: str, suffix: str, content: bytes = b"") -> str:
+    """The paper's file name, with a short digest of its content: a corrected paper has a new
+    name, so a re-read sees the change (LMSs expose no content hash of their own)."""
     safe = "".join(c if c.isalnum() or c in " -_" else "_" for c in title).strip()
-    return f"{safe} [{exam_id}] paper{suffix}"
+    digest = f" {hashlib.sha256(content).hexdigest()[:8]}" if content else ""
+    return f"{safe} [{exam_id}] paper{digest}{suffix}"
 
 
 def is_practice(name: str) -> bool:

@@ -52,6 +52,10 @@ def plan_exam(t: ExamTarget, o: ObservedExam) -> list[Operation]:
         paper = f"paper '{t.area.paper_name}'"
         if area is None or area.paper_id is None:
             ops.append(op(Action.UPLOAD_PAPER, paper, MISSING))
+        elif area.paper_name is not None and area.paper_name != t.area.paper_name:
+            # a corrected paper (or a retitled exam): the new file replaces the old one
+            ops.append(op(Action.UPLOAD_PAPER, paper, ("paper replaced",),
+                          changes=(Change("paper", area.paper_name, t.area.paper_name),)))
         elif area.paper_locked_until != t.area.release_at:
             change = Change("locked until", area.paper_locked_until, t.area.release_at)
             ops.append(op(Action.LOCK_PAPER, paper, DRIFT, changes=(change,)))
@@ -65,6 +69,7 @@ def plan_exam(t: ExamTarget, o: ObservedExam) -> list[Operation]:
     linked = _linked_kinds(o)
     # an assessment made now (missing, or replacing one of another delivery) is not linked yet
     linked -= {"assessment" if x.role == "exam" else "practice" for x in ops if x.action is Action.CREATE_ASSESSMENT}
+    linked -= {"paper" for x in ops if x.action is Action.UPLOAD_PAPER}
     if not wanted <= linked:
         ops.append(op(Action.LINK_ITEMS, module, MISSING,
                       changes=(Change("linked items", sorted(linked & wanted), sorted(wanted)),)))

@@ -181,7 +181,7 @@ def test_exam_area_holds_page_and_assessment_and_nothing_about_plans(canvas, fil
         # the paper is there, byte for byte, and locked until the exam opens
         (item,) = [i for i in module["items"] if i["type"] == "File"]
         paper = client.get(f"/files/{item['content_id']}").json()
-        assert paper["display_name"] == "Anatomy Drop-box [E1] paper.pdf"
+        assert paper["display_name"].startswith("Anatomy Drop-box [E1] paper ") and paper["display_name"].endswith(".pdf")
         assert utc(paper["unlock_at"]) == expected_windows(files)[("E1", "s3")].opens_at
         assert client.get(paper["url"]).content == PAPER
         pages = client.get("/courses/101/pages", params={"per_page": 100}).json()
@@ -346,7 +346,9 @@ def test_a_retitled_exam_is_renamed_in_canvas_not_duplicated(canvas, files):
     sync(canvas, files)
     files["timetable"].write_text(TIMETABLE.replace("Anatomy Drop-box", "Anatomy Drop-box (resit)"), encoding="utf-8")
     plan, _, _ = sync(canvas, files)
-    assert {op.action.name for op in plan.operations} == {"UPDATE_MODULE", "UPDATE_PAGE", "UPDATE_ASSESSMENT"}
+    # renamed in place; the paper, whose name carries the title, is replaced under its new name
+    assert {op.action.name for op in plan.operations} == {
+        "UPDATE_MODULE", "UPDATE_PAGE", "UPDATE_ASSESSMENT", "UPLOAD_PAPER", "LINK_ITEMS"}
     assert sync(canvas, files)[0].operations == []
     with api(canvas) as client:
         for path, key in (("/courses/101/modules", "name"), ("/courses/101/pages", "title"),
@@ -384,3 +386,26 @@ def test_a_delivery_change_retires_the_old_assessment_and_makes_the_new_one(canv
         quizzes = client.get("/courses/101/quizzes").json()
         (new,) = [q for q in quizzes if q["title"] == "Anatomy Drop-box [E1]"]
         assert new["published"] is True and new["time_limit"] == 125
+
+
+def test_a_corrected_paper_replaces_the_old_one(canvas, files):
+    sync(canvas, files)
+    corrected = b"%PDF-1.4 exam paper E1, corrected\n"
+    policy, _ = load_policy(POLICY)
+    period = read_period(policy, files["timetable"], files["plans"])
+
+    async def run():
+        async with open_connections(Connections(canvas.base_url, canvas.token), policy.calendar.zone) as conns:
+            plan = await plan_sync(policy, period, conns.adapters, {"E1": Paper(".pdf", corrected)})
+            assert [op.action.name for op in plan.operations] == ["UPLOAD_PAPER", "LINK_ITEMS"]
+            await apply_sync(plan, conns.adapters)
+            again = await plan_sync(policy, period, conns.adapters, {"E1": Paper(".pdf", corrected)})
+            assert again.operations == []
+
+    asyncio.run(run())
+    with api(canvas) as client:
+        papers = [f for f in client.get("/courses/101/files", params={"per_page": 100}).json()
+                  if "[E1] paper" in f["display_name"]]
+        assert len(papers) == 1
+        assert client.get(papers[0]["url"]).content == corrected
+        assert utc(papers[0]["unlock_at"]) == expected_windows(files)[("E1", "s3")].opens_at

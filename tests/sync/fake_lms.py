@@ -255,6 +255,7 @@ class FakeLms:
                     paper_locked_until=paper.locked_until if paper else None,
                     item_refs=frozenset(module.items) if module else frozenset(),
                     page_title=page.title if page else None,
+                    paper_name=paper.name if paper else None,
                 )
             observed[exam_id] = ObservedExam(area, _observe(exam), _observe(practice))
         return ObservedCourse(course, tuple(c.roster), observed)
@@ -315,6 +316,8 @@ class FakeLms:
         elif a is Action.UPLOAD_PAPER:
             if t.area.paper is None or t.area.paper_name is None:
                 raise BadRequest("no paper to upload")
+            tag = f"{naming.tag(op.exam_id)} paper"
+            c.files[:] = [f for f in c.files if tag not in f.name]  # a corrected paper replaces the old
             c.files.append(File(self._id("f"), t.area.paper_name, t.area.paper, t.area.release_at))
         elif a is Action.LOCK_PAPER:
             paper = self._paper(c, t)

@@ -334,11 +334,6 @@ def test_drift_in_the_practice_is_repaired_on_the_practice():
     assert wall(fake.assessment(C1, "Q1", "practice").dates.due_at) == "2026-05-16 10:30 BST"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GAP: ObservedArea has no paper content/hash and plan_exam uploads a paper only when none "
-    "exists, so a corrected paper (new bytes for the same exam) is never uploaded",
-)
 def test_replaced_paper_is_uploaded():
     fake, _ = converged()
     corrected = target_for(quiz_period(), papers={"Q1": Paper(".pdf", b"%PDF-1.7 corrected")})
