@@ -10,8 +10,8 @@ close too, or the LMS would end the attempt at the standard close.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from ..domain.model import Exam, ExamPeriod, Sitting, Window
@@ -169,17 +169,13 @@ def _days_earlier(instant: datetime, days: int, calc: WindowCalculator) -> datet
     return calc.calendar.at(local.date() - timedelta(days=days), local.time().replace(tzinfo=None))
 
 
-def _shifted(target: AssessmentTarget, move) -> AssessmentTarget:  # noqa: ANN001 - a date mapper
+def _shifted(target: AssessmentTarget, move: Callable[[datetime | None], datetime | None]) -> AssessmentTarget:
     def dates(d: Dates) -> Dates:
         return Dates(move(d.opens_at), move(d.due_at), move(d.closes_at))
 
-    return AssessmentTarget(
-        name=target.name,
-        delivery=target.delivery,
+    return replace(
+        target,
         dates=dates(target.dates),
-        time_limit_minutes=target.time_limit_minutes,
-        setup=target.setup,
         instructions_html=target.instructions_html.replace("<p>", "<p>Practice run. ", 1),
-        overrides=tuple(OverrideTarget(dates(o.dates), o.lms_user_ids, o.rules) for o in target.overrides),
-        extra_minutes=target.extra_minutes,
+        overrides=tuple(replace(o, dates=dates(o.dates)) for o in target.overrides),
     )
