@@ -53,6 +53,7 @@ class _Ids:
     """What a course holds of one exam, as Canvas ids; filled by reads, updated by writes."""
 
     module_id: str | None = None
+    linked: set[tuple[str, str]] = field(default_factory=set)  # (item type, content) in the module
     page_url: str | None = None
     paper_id: str | None = None
     # role ("exam" | "practice") -> (delivery, object id, backing assignment id)
@@ -147,6 +148,7 @@ class CanvasAdapter:
             by_content[("Quiz" if delivery is Delivery.QUIZ else "Assignment", object_id)] = kind
         for item in (module or {}).get("items") or ():
             key = (item["type"], item.get("page_url") if item["type"] == "Page" else str(item.get("content_id")))
+            ids.linked.add(key)
             kind = by_content.get(key)
             if kind:
                 refs.add(f"{kind}:{key[1]}")
@@ -251,6 +253,7 @@ class CanvasAdapter:
             lambda: self._find_by(f"/courses/{cid}/modules", "name", name),
         )
         ids.module_id = str(module["id"])
+        ids.linked = set()  # a new module links nothing yet
         # Canvas always creates modules unpublished; the paper and assessment carry their own locks
         await self.client.put(f"/courses/{cid}/modules/{ids.module_id}", json={"module": {"published": True}})
 
@@ -365,8 +368,7 @@ class CanvasAdapter:
             raise CanvasSyncError(f"New Quizzes refused extra time for {len(failed)} users ({users})")
 
     async def _link_items(self, cid: str, op: Operation, ids: _Ids) -> None:
-        existing = await self.client.get_all(f"/courses/{cid}/modules/{ids.module_id}/items")
-        have = {(i["type"], i.get("page_url") if i["type"] == "Page" else str(i.get("content_id"))) for i in existing}
+        have = ids.linked  # as read back just now, plus what this run linked
         wanted: list[tuple[str, str, dict[str, Any]]] = []
         if ids.page_url:
             wanted.append(("Page", ids.page_url, {"page_url": ids.page_url}))
@@ -382,6 +384,7 @@ class CanvasAdapter:
                 await self.client.post(
                     f"/courses/{cid}/modules/{ids.module_id}/items", json={"module_item": {"type": kind, **extra}}
                 )
+                have.add((kind, ident))
 
     # -- guarded creation ------------------------------------------------------------------
     async def _create(self, path: str, body: dict, find: Callable[[], Awaitable[dict | None]]) -> dict:

@@ -23,7 +23,8 @@ from .operations import Operation
 from .plan import plan_course
 
 log = logging.getLogger("lms_bridge.sync")
-COURSES_AT_ONCE = 8  # the LMS's throttle, not our CPU, is the limit; adapters pace themselves
+COURSES_AT_ONCE = 16  # reads in flight at most; the adapters' clients pace to the LMS's throttle
+EXAMS_AT_ONCE = 32  # exams applied side by side; likewise paced by the clients
 
 
 class AuditSink(Protocol):
@@ -121,24 +122,25 @@ async def apply_sync(
     audit: AuditSink | None = None,
     progress: Callable[[Operation, bool], None] | None = None,
 ) -> SyncPlan:
-    """Carry out the plan, course by course in parallel and in order within a course."""
+    """Carry out the plan. An exam's operations run in order (its module before the links to
+    it); different exams, in one course or many, run side by side, and the adapter's client
+    keeps the LMS's throttle full without overflowing it. A failed operation stops the rest of
+    its exam, marks the course failed, and leaves everything else going."""
     audit = audit or NullAudit()
-    limit = asyncio.Semaphore(COURSES_AT_ONCE)
+    limit = asyncio.Semaphore(EXAMS_AT_ONCE)
 
-    async def run(course_plan: CoursePlan) -> None:
-        if course_plan.error:
-            return
+    async def run(course_plan: CoursePlan, ops: list[Operation]) -> None:
         adapter = adapters[course_plan.course.lms]
         async with limit:
-            for op in course_plan.operations:
+            for op in ops:
                 entity_id = f"{course_plan.course}/{op.exam_id}"
                 action = f"{course_plan.course.lms}.{op.action.name.lower()}"
                 audit.record(action=f"{action}.requested", entity="exam", entity_id=entity_id,
                              before=_changes(op, "before"), after=_changes(op, "after"), reason=_reason(op))
                 try:
                     await adapter.apply(course_plan.course, op)
-                except Exception as exc:  # noqa: BLE001 - the rest of this course waits for a rerun
-                    course_plan.failed_at = f"{op.action.value} {op.subject}: {_why(exc)}"
+                except Exception as exc:  # noqa: BLE001 - the rest of this exam waits for a rerun
+                    course_plan.failed_at = course_plan.failed_at or f"{op.action.value} {op.subject}: {_why(exc)}"
                     audit.record(action=f"{action}.failed", entity="exam", entity_id=entity_id,
                                  before=None, after=None, reason=_why(exc))
                     log.warning("course %s: %s failed (%s)", course_plan.course, op.action.value, type(exc).__name__)
@@ -151,7 +153,15 @@ async def apply_sync(
                 if progress:
                     progress(op, True)
 
-    await asyncio.gather(*(run(c) for c in plan.courses))
+    runs = []
+    for course_plan in plan.courses:
+        if course_plan.error:
+            continue
+        by_exam: dict[str, list[Operation]] = {}
+        for op in course_plan.operations:
+            by_exam.setdefault(op.exam_id, []).append(op)
+        runs += [run(course_plan, ops) for ops in by_exam.values()]
+    await asyncio.gather(*runs)
     return plan
 
 
