@@ -62,7 +62,8 @@ async def open_connections(conn: Connections, zone: ZoneInfo) -> AsyncIterator[O
             from adapters.canvas.client import CanvasClient
 
             client = await stack.enter_async_context(
-                CanvasClient(conn.canvas_url, conn.canvas_token, max_concurrency=CANVAS_MAX_IN_FLIGHT)
+                CanvasClient(conn.canvas_url, conn.canvas_token, max_concurrency=CANVAS_MAX_IN_FLIGHT,
+                             initial_concurrency=CANVAS_MAX_IN_FLIGHT // 2)
             )
             clients.append(client)
             adapters["canvas"] = CanvasAdapter(client, zone)

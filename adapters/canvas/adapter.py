@@ -9,6 +9,7 @@ again, so a retried apply never duplicates anything.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -111,21 +112,27 @@ class CanvasAdapter:
     async def read_course(self, course: CourseRef, exams: Sequence[tuple[str, str]]) -> ObservedCourse:
         cid = _cid(course)
         roster = self._rosters.get(course) or await self.read_roster(course)
-        modules = await self.client.get_all(f"/courses/{cid}/modules", {"include[]": "items"})
-        pages = await self.client.get_all(f"/courses/{cid}/pages")
-        files = await self.client.get_all(f"/courses/{cid}/files")
-        assignments = await self.client.get_all(
-            f"/courses/{cid}/assignments", {"include[]": "overrides", "override_assignment_dates": "false"}
+        # independent reads go out together: latency, not Canvas's throttle, bounds a read
+        modules, pages, files, assignments, quizzes = await asyncio.gather(
+            self.client.get_all(f"/courses/{cid}/modules", {"include[]": "items"}),
+            self.client.get_all(f"/courses/{cid}/pages"),
+            self.client.get_all(f"/courses/{cid}/files"),
+            self.client.get_all(
+                f"/courses/{cid}/assignments", {"include[]": "overrides", "override_assignment_dates": "false"}
+            ),
+            self.client.get_all(f"/courses/{cid}/quizzes"),
         )
-        quizzes = await self.client.get_all(f"/courses/{cid}/quizzes")
-        observed: dict[str, ObservedExam] = {}
-        for exam_id, _title in exams:
-            ids = _Ids()
-            self._ids[(course, exam_id)] = ids
-            assessment = await self._find_assessment(cid, exam_id, False, assignments, quizzes, ids)
-            practice = await self._find_assessment(cid, exam_id, True, assignments, quizzes, ids)
-            area = await self._find_area(cid, exam_id, modules, pages, files, ids)
-            observed[exam_id] = ObservedExam(area, assessment, practice)
+
+        async def one(exam_id: str) -> tuple[str, ObservedExam]:
+            ids = self._ids[(course, exam_id)] = _Ids()
+            assessment, practice = await asyncio.gather(
+                self._find_assessment(cid, exam_id, False, assignments, quizzes, ids),
+                self._find_assessment(cid, exam_id, True, assignments, quizzes, ids),
+            )
+            area = await self._find_area(cid, exam_id, modules, pages, files, ids)  # needs the assessment ids
+            return exam_id, ObservedExam(area, assessment, practice)
+
+        observed = dict(await asyncio.gather(*(one(exam_id) for exam_id, _ in exams)))
         return ObservedCourse(course, roster, observed)
 
     async def _find_area(self, cid: str, exam_id: str, modules: list, pages: list, files: list, ids: _Ids) -> ObservedArea | None:
