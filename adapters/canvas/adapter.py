@@ -59,6 +59,8 @@ class _Ids:
     paper_id: str | None = None
     # role ("exam" | "practice") -> (delivery, object id, backing assignment id)
     assessments: dict[str, tuple[Delivery, str, str]] = field(default_factory=dict)
+    # roles whose overrides went in with the create call this run (a drop-box takes them inline)
+    overrides_inline: set[str] = field(default_factory=set)
 
 
 class CanvasAdapter:
@@ -303,11 +305,16 @@ class CanvasAdapter:
     async def _create_assessment(self, cid: str, op: Operation, ids: _Ids) -> None:
         want = _want(op)
         if want.delivery is Delivery.DROPBOX:
-            made = await self._create(
-                f"/courses/{cid}/assignments", {"assignment": _dropbox_fields(want) | {"published": True}},
+            # the overrides ride along with the create (canvas-api.md §6.1): one call fewer
+            overrides = [_override_fields(o, self.zone) for o in want.overrides]
+            fields = _dropbox_fields(want) | {"published": True, "assignment_overrides": overrides}
+            made, answered = await self._create_answered(
+                f"/courses/{cid}/assignments", {"assignment": fields},
                 lambda: self._find_by(f"/courses/{cid}/assignments", "name", want.name),
             )
             ids.assessments[op.role] = (Delivery.DROPBOX, str(made["id"]), str(made["id"]))
+            if answered:  # found after an uncertain write: its overrides are not known to be there
+                ids.overrides_inline.add(op.role)
         elif want.delivery is Delivery.QUIZ:
             made = await self._create(
                 f"/courses/{cid}/quizzes", {"quiz": _quiz_fields(want) | {"published": True}},
@@ -348,6 +355,9 @@ class CanvasAdapter:
         """One declarative call: the assessment's base dates and its whole set of overrides;
         kept overrides are updated in place, missing ones created, the rest deleted."""
         assert op.overrides is not None
+        if op.role in ids.overrides_inline and not op.overrides.keep and not op.overrides.delete:
+            ids.overrides_inline.discard(op.role)  # created with exactly these overrides just now
+            return
         want = _want(op)
         delivery, object_id, aid = ids.assessments[op.role]
         path = (f"/courses/{cid}/quizzes/{object_id}/date_details" if delivery is Delivery.QUIZ
@@ -396,13 +406,19 @@ class CanvasAdapter:
     # -- guarded creation ------------------------------------------------------------------
     async def _create(self, path: str, body: dict, find: Callable[[], Awaitable[dict | None]]) -> dict:
         """POST, and if Canvas may or may not have done it, look before trying again."""
+        return (await self._create_answered(path, body, find))[0]
+
+    async def _create_answered(
+        self, path: str, body: dict, find: Callable[[], Awaitable[dict | None]]
+    ) -> tuple[dict, bool]:
+        """As `_create`, and whether Canvas answered a POST of ours (not: found after doubt)."""
         try:
-            return await self.client.post(path, json=body)
+            return await self.client.post(path, json=body), True
         except CanvasUncertainWrite:
             found = await find()
             if found is not None:
-                return found
-            return await self.client.post(path, json=body)
+                return found, False
+            return await self.client.post(path, json=body), True
 
     async def _find_by(self, path: str, key: str, value: str) -> dict | None:
         return next((row for row in await self.client.get_all(path) if row.get(key) == value), None)

@@ -11,9 +11,11 @@ requests still running on the server.
 The :class:`Pacer` keeps that budget busy without overflowing it:
 
 * It keeps an estimate of the *free* budget: the remaining a response reported plus the
-  reservations Canvas counted for our other requests then on the server (those in flight
-  for at least our fastest round trip, so surely arrived). Not adding those back would
-  count them twice and halve the useful concurrency.
+  reservations Canvas counted for our other requests then on the server. A request is on
+  the server once its outbound trip is over, long before its answer comes back: those in
+  flight for at least ``arrival_s`` (never more than our fastest round trip) count. Not
+  adding them back would count them twice and leave most of the budget unused; counting
+  one too early risks only a throttled response, which is retried.
 * A new request starts only while ``free − up_front × (in_flight + 1) > safety``: after
   this request's own reservation the bucket would still have ``safety`` units of headroom
   for the real costs not yet reported. The estimate grows by the drain rate between reports.
@@ -84,6 +86,7 @@ class Pacer:
         max_concurrency: int = 8,
         initial_concurrency: int = 2,
         safety: float = 100.0,
+        arrival_s: float = 0.01,
         up_front_cost: float = 50.0,
         outflow: float = 10.0,
         clock: Clock,
@@ -95,6 +98,7 @@ class Pacer:
             raise ValueError("outflow must be positive")
         self.max_concurrency = max_concurrency
         self.safety = safety
+        self.arrival_s = arrival_s  # the outbound trip: after it a request holds its reservation
         self.up_front_cost = up_front_cost
         self.outflow = outflow
         self._clock = clock
@@ -167,11 +171,10 @@ class Pacer:
         now = self._clock()
         if remaining is not None:
             # Canvas's figure still holds the reservations of our other requests that were on
-            # the server when it measured; add those back. A request that has been in flight
-            # at least as long as our fastest round trip had surely arrived.
+            # the server when it measured; add those back.
             took = now - ticket.started
             self._fastest = took if self._fastest is None else min(self._fastest, took)
-            arrived_by = now - self._fastest
+            arrived_by = now - min(self.arrival_s, self._fastest)
             overlapping = sum(1 for started in self._active.values() if started <= arrived_by)
             self._free = remaining + self.up_front_cost * overlapping
             self._free_at = now
