@@ -107,8 +107,11 @@ def alembic_config() -> Config:
     return config
 
 
-def upgrade(engine_or_url: Engine | str, revision: str = "head") -> None:
-    """Migrate the database to `revision` (default: the newest), in one transaction."""
+def upgrade(engine_or_url: Engine | str, revision: str = "heads") -> None:
+    """Migrate the database to `revision` (default: the newest of every branch), in one transaction.
+
+    Areas of the store (LTI, jobs) keep their own migration branches off the initial schema.
+    """
     _run(engine_or_url, command.upgrade, revision)
 
 

@@ -165,3 +165,7 @@ class AuditRow(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+# Areas of the store with tables of their own; imported here so Base.metadata holds every table.
+from . import job_models, lti_models  # noqa: E402,F401  (after Base: they subclass it)

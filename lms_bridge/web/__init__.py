@@ -1,0 +1,1 @@
+"""The web app: Flask app factory, LTI endpoints and pages."""
