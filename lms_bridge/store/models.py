@@ -60,6 +60,9 @@ class ExamRow(Base):
     reading_minutes: Mapped[int | None]
     upload_minutes: Mapped[int | None]
     course: Mapped[str | None] = mapped_column(Key)
+    # The exam setter's choices beyond timing (ExamSetup): only the fields that differ from the
+    # defaults, so NULL means "all defaults" and a new default reaches every exam that kept it.
+    setup: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -22,7 +23,7 @@ from typing import NamedTuple, TypeVar
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from ..domain.model import Delivery, Exam, ExamPeriod, Sitting, SupportPlan
+from ..domain.model import DEFAULT_SETUP, Delivery, Exam, ExamPeriod, ExamSetup, Sitting, SupportPlan
 from .audit import AuditRecord, Json, append_audit, audit_entries
 from .errors import InvalidPeriodError, NotFoundError, StoreError
 from .models import ExamRow, PlanRow, PolicyRow, SittingRow
@@ -294,7 +295,23 @@ def _exam_json(exam: Exam) -> Json:
         "reading_minutes": exam.reading_minutes,
         "upload_minutes": exam.upload_minutes,
         "course": exam.course,
+        "setup": setup_json(exam.setup),
     }
+
+
+def setup_json(setup: ExamSetup) -> Json | None:
+    """The fields of `setup` that differ from the defaults, or None when none do."""
+    changed = {f.name: getattr(setup, f.name) for f in fields(ExamSetup)
+               if getattr(setup, f.name) != getattr(DEFAULT_SETUP, f.name)}
+    return changed or None
+
+
+def setup_from_json(values: Json | None) -> ExamSetup:
+    """The stored setup; fields this version no longer knows are ignored, absent ones default."""
+    if not values:
+        return DEFAULT_SETUP
+    known = {f.name for f in fields(ExamSetup)}
+    return dataclasses.replace(DEFAULT_SETUP, **{k: v for k, v in values.items() if k in known})
 
 
 def _exam_row_json(row: ExamRow) -> Json:
@@ -311,6 +328,7 @@ def _exam_from_row(row: ExamRow) -> Exam:
         reading_minutes=row.reading_minutes,
         upload_minutes=row.upload_minutes,
         course=row.course,
+        setup=setup_from_json(row.setup),
     )
 
 
@@ -323,6 +341,7 @@ def _set_exam_row(row: ExamRow, values: Json, now: datetime) -> None:
     row.reading_minutes = values["reading_minutes"]
     row.upload_minutes = values["upload_minutes"]
     row.course = values["course"]
+    row.setup = values["setup"]
     row.updated_at = now
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lms_bridge.domain.model import Exam, ExamPeriod, Sitting, SupportPlan
+from lms_bridge.domain.model import DEFAULT_SETUP, Exam, ExamPeriod, ExamSetup, Sitting, SupportPlan
 from lms_bridge.store import repositories
 from lms_bridge.store.database import session_factory
 from lms_bridge.store.models import AuditRow, ExamRow, PlanRow, PolicyRow, SittingRow
@@ -119,6 +119,29 @@ def test_changed_start_writes_one_audited_update(session: Session, period: ExamP
     assert load_period(session).exam("MATH1001").start == new_start
     row = session.scalars(select(ExamRow).where(ExamRow.exam_id == "MATH1001")).one()
     assert row.updated_at == LATER
+
+
+def test_exam_setup_is_kept_and_its_changes_audited(session: Session, period: ExamPeriod) -> None:
+    # The setter's choices must survive the store: a job applying from it would otherwise
+    # "repair" an exam's access code and attempts back to the defaults.
+    setup = ExamSetup(module_code="MATH1001", access_code="kestrel", attempts=2, practice_days_before=3)
+    run_import(session, with_exam(period, "MATH1001", setup=setup))
+    session.commit()
+    assert load_period(session).exam("MATH1001").setup == setup
+    row = session.scalars(select(ExamRow).where(ExamRow.exam_id == "MATH1001")).one()
+    # Only what differs from the defaults is stored.
+    assert row.setup == {"module_code": "MATH1001", "access_code": "kestrel", "attempts": 2, "practice_days_before": 3}
+    assert all(e.setup == DEFAULT_SETUP for e in load_period(session).exams if e.exam_id != "MATH1001")
+
+    changed = dataclasses.replace(setup, access_code="osprey")
+    summary = run_import(session, with_exam(period, "MATH1001", setup=changed), now=LATER)
+    session.commit()
+
+    assert summary.exams == Counts(updated=1, unchanged=2)
+    [entry] = audit_entries(session, since=LATER)
+    assert entry.before is not None and entry.after is not None
+    assert (entry.before["setup"]["access_code"], entry.after["setup"]["access_code"]) == ("kestrel", "osprey")
+    assert load_period(session).exam("MATH1001").setup == changed
 
 
 def test_changed_plan_is_audited_with_exact_numbers(session: Session, period: ExamPeriod) -> None:
