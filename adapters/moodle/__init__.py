@@ -1,0 +1,1 @@
+"""Moodle: the web-service client and adapter, the simulator, and the companion plugin."""
