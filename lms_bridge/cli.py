@@ -6,6 +6,7 @@ naming file, row and column, and exits 2 on bad input with nothing applied.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from .domain.model import ExamPeriod
 from .domain.policy import Policy, PolicyError
 from .inputs import InputErrors, read_period
 from .inputs.values import parse_instant
+from .jobs.cli import apply_options as _apply_options
 from .policies import config_dir, load_policy
 
 MAX_PROBLEMS_SHOWN = 50
@@ -93,8 +95,13 @@ def windows(policy: str, timetable: str, plans: str, candidates: str, fmt: str) 
 @click.option("--from", "start", required=True, help='Disruption start, "YYYY-MM-DD HH:MM" local time.')
 @click.option("--to", "end", required=True, help='Disruption end, "YYYY-MM-DD HH:MM" local time.')
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def incident(policy: str, timetable: str, plans: str, candidates: str, exam_id: str, start: str, end: str, fmt: str) -> None:
-    """Decide what an incident (outage, fire alarm) means for an exam's candidates."""
+@_apply_options
+def incident(policy: str, timetable: str, plans: str, candidates: str, exam_id: str, start: str, end: str, fmt: str,
+             apply_it: bool, database: str | None, actor: str | None, **conn: str | None) -> None:
+    """Decide what an incident (outage, fire alarm) means for an exam's candidates.
+
+    With --apply it is recorded in the store and an `extend` is made in the LMS at once (stdout
+    is unchanged; what was done goes to stderr)."""
     pol, _, period = _load(policy, timetable, plans, candidates)
     zone = pol.calendar.zone
 
@@ -110,6 +117,12 @@ def incident(policy: str, timetable: str, plans: str, candidates: str, exam_id: 
         click.echo(report.incident_json(exam_id, decision))
     else:
         click.echo(report.incident_table(exam_id, decision, zone))
+    if apply_it:
+        from .jobs.cli import apply_incident
+
+        code = apply_incident(pol, period, exam_id, begins, ends, decision, database, actor, conn)
+        if code:
+            sys.exit(code)
 
 
 @main.command()
@@ -118,12 +131,24 @@ def incident(policy: str, timetable: str, plans: str, candidates: str, exam_id: 
 @candidates_option
 @click.option("--plans", default=None, type=click.Path(dir_okay=False), help="plans.csv (not needed for staggering)")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def stagger(policy: str, timetable: str, candidates: str, plans: str | None, fmt: str) -> None:
-    """Propose release shifts (15 or 30 min) where too many candidates start at once."""
+@_apply_options
+def stagger(policy: str, timetable: str, candidates: str, plans: str | None, fmt: str,
+            apply_it: bool, database: str | None, actor: str | None, **conn: str | None) -> None:
+    """Propose release shifts (15 or 30 min) where too many candidates start at once.
+
+    With --apply the shifts are recorded in the store and the releases moved in the LMS."""
+    if apply_it and plans is None:
+        _fail(["--apply needs --plans: the LMS holds every candidate's window, plans included"])
     pol, _, period = _load(policy, timetable, plans or _EMPTY_PLANS, candidates)
     plan = services.staggering_for(pol, period)
     limit = pol.staggering.max_concurrent_starts
     click.echo(report.shifts_json(plan) if fmt == "json" else report.shifts_table(plan, limit, pol.calendar.zone))
+    if apply_it:
+        from .jobs.cli import apply_stagger
+
+        code = apply_stagger(pol, period, plan, database, actor, conn)
+        if code:
+            sys.exit(code)
 
 
 _EMPTY_PLANS = str(Path(__file__).parent / "inputs" / "no_plans.csv")
@@ -166,14 +191,23 @@ def _sync(policy: str, timetable: str, plans: str, papers: str | None, fmt: str,
     from .sync import render
     from .sync.engine import apply_sync, plan_sync
 
+    from .jobs.converge import shifted
+    from .jobs.locks import course_locks, stored_adjustments
+    from .lms import CourseRef
+
     pol, _, period = _load(policy, timetable, plans, None)
     connections = Connections.from_options(**conn_options)
     zone = pol.calendar.zone
     paper_files = _papers(papers)
+    engine = _store_engine(database, create=apply_it)
+    # What the exams office applied through the store (staggered releases, incident
+    # extensions) stays applied: an apply from the files alone would undo it.
+    shifts, extensions = stored_adjustments(engine) if engine is not None else ({}, ())
+    period = shifted(period, shifts)
 
     async def run() -> None:
         async with open_connections(connections, zone) as conns:
-            plan = await plan_sync(pol, period, conns.adapters, paper_files)
+            plan = await plan_sync(pol, period, conns.adapters, paper_files, extensions=extensions)
             drift = render.drift_entries(plan)
             if not apply_it:
                 if fmt == "json":
@@ -183,7 +217,10 @@ def _sync(policy: str, timetable: str, plans: str, papers: str | None, fmt: str,
                 return
             if fmt == "text":
                 click.echo(render.plan_text(plan, zone))
-            await apply_sync(plan, conns.adapters, _audit_sink(database), _progress(len(plan.operations), fmt))
+            courses = {CourseRef.parse(e.course) for e in period.exams if e.course}
+            # The job system's course locks: no worker converges these courses meanwhile.
+            with course_locks(engine, courses, f"cli:{os.getpid()}"):
+                await apply_sync(plan, conns.adapters, _audit_sink(engine), _progress(len(plan.operations), fmt))
             done = sum(c.applied for c in plan.courses)
             if fmt == "json":
                 click.echo(render.summary_json(plan, conns.reads, conns.writes, drift))
@@ -196,18 +233,32 @@ def _sync(policy: str, timetable: str, plans: str, papers: str | None, fmt: str,
             if any(c.failed for c in plan.courses):
                 sys.exit(1)
 
-    asyncio.run(run())
+    from .jobs.handlers import CourseBusy
+
+    try:
+        asyncio.run(run())
+    except CourseBusy as busy:
+        _fail([str(busy)], code=1)
 
 
-def _audit_sink(database: str | None):  # noqa: ANN202
+def _store_engine(database: str | None, *, create: bool):  # noqa: ANN202
+    """The store's engine, migrated; for a read-only command, None when no store exists yet."""
+    from .store import database as db
+
+    url = db.database_url(database)
+    if not create and database is None and url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return None
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    return engine
+
+
+def _audit_sink(engine):  # noqa: ANN001, ANN202
     import getpass
 
     from .store import database as db
     from .store.audit import StoreAuditSink
 
-    url = db.database_url(database)
-    engine = db.make_engine(url)
-    db.upgrade(engine)
     return StoreAuditSink(db.session_factory(engine), f"cli:{getpass.getuser()}", lambda: datetime.now(UTC))
 
 
@@ -231,9 +282,11 @@ def _progress(total: int, fmt: str):  # noqa: ANN202
 
 @main.command()
 @_sync_options
-def plan(policy: str, timetable: str, plans: str, papers: str | None, fmt: str, **conn: str | None) -> None:
+@click.option("--database", default=None, metavar="URL",
+              help="The store whose staggered releases and incident extensions count (default as for import, if it exists).")
+def plan(policy: str, timetable: str, plans: str, papers: str | None, fmt: str, database: str | None, **conn: str | None) -> None:
     """Read each course back from its LMS and show what apply would change; writes nothing."""
-    _sync(policy, timetable, plans, papers, fmt, apply_it=False, **conn)
+    _sync(policy, timetable, plans, papers, fmt, apply_it=False, database=database, **conn)
 
 
 @main.command()
@@ -264,10 +317,15 @@ def import_(policy: str, timetable: str, plans: str, candidates: str | None, dat
     engine = db.make_engine(url)
     db.upgrade(engine)
     who = actor or f"cli:{getpass.getuser()}"
+    from .jobs.cli import queue_after_import
+    from .store.repositories import load_period
+
     with db.session_factory(engine)() as session, session.begin():
+        before = load_period(session)
         summary = import_period(
             session, period, policy_name=pol.name, policy_text=text, actor=who, now=datetime.now(UTC), replace=replace
         )
+        queued = queue_after_import(session, before, who, summary) if summary.changed else 0
     click.echo(f"Imported into {_shown(url)}:")
     for kind in ("exams", "plans", "sittings"):
         c = getattr(summary, kind)
@@ -276,6 +334,8 @@ def import_(policy: str, timetable: str, plans: str, candidates: str | None, dat
             f"{c.removed} removed, {c.kept} kept (not in the files)"
         )
     click.echo(f"  policy    {pol.name}{' (now in use)' if summary.policy_activated else ' (already in use)'}")
+    if queued:
+        click.echo(f"  jobs      a reconcile of {queued} changed courses is queued for the workers")
 
 
 @main.group()
@@ -309,13 +369,23 @@ def _shown(url: str) -> str:
 @click.option("--candidates", default=None, type=click.Path(dir_okay=False, exists=True))
 @click.option("--latency-ms", type=float, default=0.0, show_default=True)
 @click.option("--fault-rate", type=float, default=0.0, show_default=True, help="Share of requests answered 5xx.")
+@click.option("--moodle-version", type=click.Choice(["4.5", "5.0", "5.3"]), default="4.5", show_default=True,
+              help="Which Moodle release `simulate moodle` plays.")
+@click.option("--without-plugin", is_flag=True, help="Moodle without the local_lmsbridge companion plugin.")
 def simulate(lms: str, port: int, token: str | None, timetable: str | None, candidates: str | None,
-             latency_ms: float, fault_rate: float) -> None:
+             latency_ms: float, fault_rate: float, moodle_version: str, without_plugin: bool) -> None:
     """Run an LMS simulator on 127.0.0.1:PORT until interrupted."""
-    if lms == "moodle":
-        _fail(["the Moodle simulator is not built yet (issue 5); `simulate canvas` is available"])
     if (timetable is None) != (candidates is None):
         _fail(["--timetable and --candidates go together"])
+    if lms == "moodle":
+        from adapters.moodle.simulator import serve_forever as serve_moodle
+
+        try:
+            serve_moodle(port, token, timetable, candidates, latency_ms, fault_rate,
+                         version=moodle_version, plugin=not without_plugin)
+        except ValueError as error:
+            _fail([str(error)])
+        return
     from adapters.canvas.simulator import serve_forever
 
     serve_forever(port, token, timetable, candidates, latency_ms, fault_rate)
@@ -341,6 +411,19 @@ def demo(policy: str) -> None:
         _sync(policy, files["timetable"], files["plans"], None, "text", apply_it=True, **conn)
         click.echo("\nRe-reading every course:")
         _sync(policy, files["timetable"], files["plans"], None, "json", apply_it=False, **conn)
+
+
+from .lti.cli import lti as _lti_group  # noqa: E402 - the LTI layer's commands (lms_bridge.lti.cli)
+from .web.cli import serve as _serve_command  # noqa: E402
+
+main.add_command(_lti_group)
+main.add_command(_serve_command)
+
+from .jobs.cli import jobs as _jobs_group  # noqa: E402 - the job system's commands (lms_bridge.jobs.cli)
+from .jobs.cli import worker as _worker_command  # noqa: E402
+
+main.add_command(_jobs_group)
+main.add_command(_worker_command)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,10 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 # Canvas admits about hwm 600 / up-front cost 50 - 1 = 11 requests in flight per token; the
 # client's pacer stays below whatever X-Rate-Limit-Remaining says is left.
 CANVAS_MAX_IN_FLIGHT = 11
+# Moodle has no throttle, but a site has a limited pool of PHP workers: a polite client keeps
+# few calls in flight ($LMS_BRIDGE_MOODLE_MAX_IN_FLIGHT, default 6; $LMS_BRIDGE_MOODLE_TIMEOUT s).
+MOODLE_MAX_IN_FLIGHT = 6
+MOODLE_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,4 +71,15 @@ async def open_connections(conn: Connections, zone: ZoneInfo) -> AsyncIterator[O
             )
             clients.append(client)
             adapters["canvas"] = CanvasAdapter(client, zone)
+        if conn.moodle_url and conn.moodle_token:
+            from adapters.moodle.adapter import MoodleAdapter
+            from adapters.moodle.client import MoodleClient
+
+            moodle = await stack.enter_async_context(
+                MoodleClient(conn.moodle_url, conn.moodle_token,
+                             max_concurrency=int(os.environ.get("LMS_BRIDGE_MOODLE_MAX_IN_FLIGHT") or MOODLE_MAX_IN_FLIGHT),
+                             timeout=float(os.environ.get("LMS_BRIDGE_MOODLE_TIMEOUT") or MOODLE_TIMEOUT_S))
+            )
+            clients.append(moodle)
+            adapters["moodle"] = MoodleAdapter(moodle, zone)
         yield OpenConnections(adapters, clients)

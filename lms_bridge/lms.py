@@ -159,7 +159,13 @@ class ObservedCourse:
 
 
 class LmsAdapter(Protocol):
-    """One LMS. Reads are cheap and frequent; every write is idempotent or guarded by a read."""
+    """One LMS. Reads are cheap and frequent; every write is idempotent or guarded by a read.
+
+    Two optional hooks, looked up by the engine when present: `adjust_target(target)` turns a
+    course's target into what this LMS can hold (pure; e.g. Canvas's "fancy midnight"), and
+    `by_hand(course, operations) -> (operations, manual steps)` takes out what this LMS's API
+    cannot do and returns it as `lms_bridge.sync.operations.ManualStep`s for people.
+    """
 
     async def read_roster(self, course: CourseRef) -> tuple[Student, ...]: ...
 

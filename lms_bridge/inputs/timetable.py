@@ -33,10 +33,10 @@ def read_timetable(path: str | Path, policy: Policy) -> tuple[list[Exam], CsvTab
                 table.problem(row, "exam_id", f"exam id {exam_id} is already used on row {first_row[exam_id]}")
             else:
                 first_row[exam_id] = row
-        title = cell("title", _required("a title"))
-        delivery = cell("delivery", _delivery)
-        start = cell("start", lambda t: parse_instant(_required("a start time")(t), zone))
-        duration = cell("duration_minutes", lambda t: _duration(t, policy))
+        title = cell("title", required_text("a title"))
+        delivery = cell("delivery", parse_delivery)
+        start = cell("start", lambda t: parse_instant(required_text("a start time")(t), zone))
+        duration = cell("duration_minutes", lambda t: parse_duration(t, policy))
         reading = cell("reading_minutes", _optional(lambda t: parse_int(t, low=0, high=limits.max_reading_minutes)))
         upload = cell("upload_minutes", _optional(lambda t: parse_int(t, low=0, high=limits.max_upload_minutes)))
         course = cell("course", _optional(_course))
@@ -46,7 +46,7 @@ def read_timetable(path: str | Path, policy: Policy) -> tuple[list[Exam], CsvTab
     return exams, table
 
 
-def _required(what: str) -> Callable[[str], str]:
+def required_text(what: str) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if not text:
             raise ValueError(f"{what} is required")
@@ -59,7 +59,7 @@ def _optional(parse: Callable[[str], T]) -> Callable[[str], T | None]:
     return lambda text: parse(text) if text else None
 
 
-def _delivery(text: str) -> Delivery:
+def parse_delivery(text: str) -> Delivery:
     found = _DELIVERIES.get(text.lower())
     if found is None:
         shown = repr(text) if text else "nothing"
@@ -73,7 +73,7 @@ def _course(text: str) -> str:
     return text
 
 
-def _duration(text: str, policy: Policy) -> int:
+def parse_duration(text: str, policy: Policy) -> int:
     d = parse_int(text, low=1, high=100_000)
     rules = policy.durations
     if d == TWENTY_FOUR_HOURS:

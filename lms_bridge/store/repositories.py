@@ -128,7 +128,7 @@ def import_period(
     # removed (and audited) above rather than silently by ON DELETE CASCADE.
     if replace:
         for row in absent_exams:
-            audit("exam.removed", row.exam_id, _exam_row_json(row), None)
+            audit("exam.removed", row.exam_id, exam_row_json(row), None)
             session.delete(row)
     exam_counts["removed" if replace else "kept"] += len(absent_exams)
     session.flush()
@@ -142,7 +142,7 @@ def import_period(
 
 def load_period(session: Session) -> ExamPeriod:
     """The stored period. Ordered in Python, not SQL, so both backends' collations agree."""
-    exams = sorted((_exam_from_row(r) for r in session.scalars(select(ExamRow))), key=lambda e: (e.start, e.exam_id))
+    exams = sorted((exam_from_row(r) for r in session.scalars(select(ExamRow))), key=lambda e: (e.start, e.exam_id))
     plans = sorted(session.scalars(select(PlanRow)), key=lambda r: r.student_id)
     sittings = session.execute(select(ExamRow.exam_id, SittingRow.student_id).join(SittingRow.exam))
     return ExamPeriod(
@@ -166,7 +166,7 @@ def _desired(period: ExamPeriod) -> _Desired:
             raise InvalidPeriodError(f"exam {exam.exam_id!r} appears more than once")
         if exam.start.tzinfo is None or exam.start.utcoffset() is None:
             raise InvalidPeriodError(f"exam {exam.exam_id!r}: start must be an aware datetime")
-        exams[exam.exam_id] = _exam_json(exam)
+        exams[exam.exam_id] = exam_json(exam)
     plans: dict[str, Json] = {}
     for key, plan in period.plans.items():
         if key != plan.student_id:  # no ids in the message: they would say who has a plan
@@ -228,7 +228,7 @@ def _sync_exams(
 ) -> tuple[Counter[str], dict[str, ExamRow], list[ExamRow]]:
     rows = {r.exam_id: r for r in session.scalars(select(ExamRow))}
     counts, absent = _upsert(
-        session, "exam", rows, desired, lambda _: ExamRow(), _set_exam_row, _exam_row_json, now, audit
+        session, "exam", rows, desired, lambda _: ExamRow(), set_exam_row, exam_row_json, now, audit
     )
     return counts, rows, absent
 
@@ -285,7 +285,7 @@ def sitting_entity_id(exam_id: str, student_id: str) -> str:
 # The JSON forms below are both what the importer compares and what the audit log records.
 
 
-def _exam_json(exam: Exam) -> Json:
+def exam_json(exam: Exam) -> Json:
     return {
         "exam_id": exam.exam_id,
         "title": exam.title,
@@ -314,11 +314,11 @@ def setup_from_json(values: Json | None) -> ExamSetup:
     return dataclasses.replace(DEFAULT_SETUP, **{k: v for k, v in values.items() if k in known})
 
 
-def _exam_row_json(row: ExamRow) -> Json:
-    return _exam_json(_exam_from_row(row))
+def exam_row_json(row: ExamRow) -> Json:
+    return exam_json(exam_from_row(row))
 
 
-def _exam_from_row(row: ExamRow) -> Exam:
+def exam_from_row(row: ExamRow) -> Exam:
     return Exam(
         exam_id=row.exam_id,
         title=row.title,
@@ -332,7 +332,7 @@ def _exam_from_row(row: ExamRow) -> Exam:
     )
 
 
-def _set_exam_row(row: ExamRow, values: Json, now: datetime) -> None:
+def set_exam_row(row: ExamRow, values: Json, now: datetime) -> None:
     row.exam_id = values["exam_id"]
     row.title = values["title"]
     row.delivery = values["delivery"]

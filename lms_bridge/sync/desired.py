@@ -5,6 +5,10 @@ deadlines in every course). In each course the drop-box or quiz carries the stan
 students whose window differs share one override per distinct window, and a quiz's longer time
 limit becomes per-student extra minutes. Extra time never comes alone: the override moves the
 close too, or the LMS would end the attempt at the standard close.
+
+An applied incident's `extend` (an `Extension`) keeps moving its affected candidates' due,
+close and time limit later by the disruption in every sync after it; the exam's own standard
+window moves too when a candidate without a plan was sitting at the disruption.
 """
 
 from __future__ import annotations
@@ -29,6 +33,18 @@ class Paper:
 
 
 @dataclass(frozen=True, slots=True)
+class Extension:
+    """An incident decided as `extend`: the affected candidates' due, close and time limit
+    move `minutes` later. `starts_at` is when the disruption began."""
+
+    exam_id: str
+    starts_at: datetime
+    minutes: int
+    rule: str
+    student_ids: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class TargetReport:
     """What the targets could not cover, by id only (never plan data)."""
 
@@ -43,11 +59,15 @@ def course_targets(
     period: ExamPeriod,
     rosters: Mapping[CourseRef, Sequence[Student]],
     papers: Mapping[str, Paper] | None = None,
+    extensions: Sequence[Extension] = (),
 ) -> TargetReport:
     """Targets for every course in `rosters`. Rosters decide who sits an exam in an LMS;
     `period.sittings` counts only for exams with no course (on paper, say), whose deadlines
-    the clash rule still needs."""
+    the clash rule still needs. `extensions` are applied incidents' extensions, in order."""
     papers = papers or {}
+    by_extension: dict[str, list[Extension]] = defaultdict(list)
+    for ext in sorted(extensions, key=lambda x: (x.starts_at, x.exam_id)):
+        by_extension[ext.exam_id].append(ext)
     by_course: dict[CourseRef, list[Exam]] = defaultdict(list)
     without_course = []
     for exam in period.exams:
@@ -84,7 +104,8 @@ def course_targets(
             CourseTarget(
                 course,
                 tuple(
-                    _exam_target(policy, calc, e, by_exam.get(e.exam_id, {}), lms_ids, papers.get(e.exam_id))
+                    _exam_target(policy, calc, e, by_exam.get(e.exam_id, {}), lms_ids, papers.get(e.exam_id),
+                                 by_extension.get(e.exam_id, ()))
                     for e in sorted(exams, key=lambda e: (e.start, e.exam_id))
                 ),
             )
@@ -104,17 +125,19 @@ def _exam_target(
     windows: Mapping[str, Window],
     lms_ids: Mapping[str, str],
     paper: Paper | None,
+    extensions: Sequence[Extension] = (),
 ) -> ExamTarget:
-    standard = calc.timing(exam)
+    planned = calc.timing(exam)
+    standard, extended = _extended(planned, windows, extensions)
     zone = policy.calendar.zone
-    assessment = _assessment(naming.assessment_name(exam.title, exam.exam_id), exam, standard, windows, lms_ids)
+    assessment = _assessment(naming.assessment_name(exam.title, exam.exam_id), exam, standard, extended, lms_ids)
     practice = None
     if exam.setup.practice_days_before:
         days = exam.setup.practice_days_before
         # only the start moves, by wall-clock days; every length stays exactly as in the exam
         earlier = _days_earlier(exam.start, days, calc) - exam.start
         practice = _shifted(
-            _assessment(naming.practice_name(exam.title, exam.exam_id), exam, standard, windows, lms_ids),
+            _assessment(naming.practice_name(exam.title, exam.exam_id), exam, planned, windows, lms_ids),
             lambda t: None if t is None else t + earlier,
         )
     area = AreaTarget(
@@ -140,7 +163,9 @@ def _assessment(
         if dates != base:
             groups[(dates, w.rules)].add(uid)
         if standard.time_limit_minutes is not None and w.time_limit_minutes != standard.time_limit_minutes:
-            extra[uid] = (w.time_limit_minutes or 0) - standard.time_limit_minutes
+            minutes_more = (w.time_limit_minutes or 0) - standard.time_limit_minutes
+            if minutes_more > 0:  # fewer happens only to someone an incident's extension left out
+                extra[uid] = minutes_more
     # one override per distinct window: students with the same times share it whatever the rules
     merged: dict[Dates, tuple[set[str], set[str]]] = {}
     for (dates, rules), uids in groups.items():
@@ -161,6 +186,33 @@ def _assessment(
         overrides=overrides,
         extra_minutes=extra,
     )
+
+
+def _extended(
+    standard: Timing, windows: Mapping[str, Window], extensions: Sequence[Extension]
+) -> tuple[Timing, Mapping[str, Window]]:
+    """The standard timing and the windows after the exam's extensions, each in turn. The
+    standard moves when a candidate without a plan was sitting at the disruption; a candidate
+    moves when the incident listed them as affected."""
+    if not extensions:
+        return standard, windows
+    out = dict(windows)
+    for ext in extensions:
+        delay = timedelta(minutes=ext.minutes)
+        if standard.opens_at <= ext.starts_at < standard.closes_at:
+            standard = replace(
+                standard,
+                due_at=standard.due_at + delay,
+                closes_at=standard.closes_at + delay,
+                time_limit_minutes=None if standard.time_limit_minutes is None else standard.time_limit_minutes + ext.minutes,
+                rules=(*standard.rules, ext.rule),
+            )
+        for student_id in ext.student_ids & out.keys():
+            w = out[student_id]
+            limit = None if w.time_limit_minutes is None else w.time_limit_minutes + ext.minutes
+            out[student_id] = w._replace(due_at=w.due_at + delay, closes_at=w.closes_at + delay,
+                                         time_limit_minutes=limit, rules=(*w.rules, ext.rule))
+    return standard, out
 
 
 def _days_earlier(instant: datetime, days: int, calc: WindowCalculator) -> datetime:

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..domain.model import ExamPeriod
 from ..domain.policy import Policy
 from ..lms import CourseRef, CourseTarget, LmsAdapter, ObservedCourse, Student
-from .desired import Paper, TargetReport, course_targets
-from .operations import Operation
+from .desired import Extension, Paper, TargetReport, course_targets
+from .operations import ManualStep, Operation
 from .plan import plan_course
 
 log = logging.getLogger("lms_bridge.sync")
@@ -43,6 +43,8 @@ class CoursePlan:
     error: str | None = None  # the course could not be read or planned
     applied: int = 0
     failed_at: str | None = None  # the operation that failed during apply, with the error
+    manual: list[ManualStep] = field(default_factory=list)  # what the adapter leaves to people
+    roster_size: int | None = None  # students read from the LMS (None: the roster was not read)
 
     @property
     def failed(self) -> bool:
@@ -58,39 +60,56 @@ class SyncPlan:
     def operations(self) -> list[Operation]:
         return [op for c in self.courses for op in c.operations]
 
+    @property
+    def manual(self) -> list[ManualStep]:
+        return [step for c in self.courses for step in c.manual]
+
 
 async def plan_sync(
     policy: Policy,
     period: ExamPeriod,
     adapters: Mapping[str, LmsAdapter],
     papers: Mapping[str, Paper] | None = None,
+    *,
+    courses: Iterable[CourseRef] | None = None,
+    extensions: Sequence[Extension] = (),
 ) -> SyncPlan:
-    """Read every course of the timetable back and plan the operations that converge it."""
-    courses = sorted({CourseRef.parse(e.course) for e in period.exams if e.course}, key=str)
-    plans = {c: CoursePlan(c) for c in courses}
+    """Read courses back and plan the operations that converge them: every course of the
+    timetable, or only `courses` (a job about one exam). `extensions` are applied incidents'."""
+    every = sorted({CourseRef.parse(e.course) for e in period.exams if e.course}, key=str)
+    wanted = every if courses is None else sorted(set(courses), key=str)
+    needed = set(wanted)
+    if policy.twenty_four_hour.clash and any(
+        e.is_24_hour for e in period.exams if e.course and CourseRef.parse(e.course) in needed
+    ):
+        needed |= set(every)  # the clash rule looks at every deadline of the student
+    plans = {c: CoursePlan(c) for c in wanted}
     limit = asyncio.Semaphore(COURSES_AT_ONCE)
 
-    async def roster(course: CourseRef) -> tuple[CourseRef, tuple[Student, ...] | None]:
+    async def roster(course: CourseRef) -> tuple[CourseRef, tuple[Student, ...] | None, str | None]:
         adapter = adapters.get(course.lms)
         if adapter is None:
-            plans[course].error = f"no {course.lms} connection is configured"
-            return course, None
+            return course, None, f"no {course.lms} connection is configured"
         async with limit:
             try:
-                return course, await adapter.read_roster(course)
+                return course, await adapter.read_roster(course), None
             except Exception as exc:  # noqa: BLE001 - one course's failure is reported, not fatal
-                plans[course].error = _why(exc)
-                return course, None
+                return course, None, _why(exc)
 
-    rosters = {c: r for c, r in await asyncio.gather(*(roster(c) for c in courses)) if r is not None}
-    report = course_targets(policy, period, rosters, papers)
-    unread = [str(c) for c in courses if c not in rosters]
+    read = await asyncio.gather(*(roster(c) for c in sorted(needed, key=str)))
+    rosters = {c: r for c, r, _ in read if r is not None}
+    for course, r, error in read:
+        if course in plans:
+            plans[course].error = error
+            plans[course].roster_size = None if r is None else len(r)
+    report = course_targets(policy, period, rosters, papers, extensions)
+    unread = [str(c) for c, r, _ in read if r is None]
     if unread and policy.twenty_four_hour.clash:
         # The clash rule reads a student's deadlines in every course: without a roster some are
         # unknown, and a 24-hour deadline planned now could be a day early. Those wait.
         for target in report.targets:
-            if any(_is_24_hour(period, e.exam_id) for e in target.exams):
-                plans[target.course].error = (
+            if target.course in plans and any(_is_24_hour(period, e.exam_id) for e in target.exams):
+                plans[target.course].error = plans[target.course].error or (
                     f"not planned: {', '.join(unread)} could not be read, and the clash rule needs "
                     "every deadline of a student with a 24-hour exam here"
                 )
@@ -106,10 +125,20 @@ async def plan_sync(
             except Exception as exc:  # noqa: BLE001
                 plans[target.course].error = _why(exc)
                 return
-        plans[target.course].operations = plan_course(target, observed)
+        operations = plan_course(target, observed)
+        by_hand = getattr(adapter, "by_hand", None)
+        if by_hand is not None:
+            # what this LMS's API cannot do becomes steps for people (the adapter says which)
+            try:
+                operations, manual = by_hand(target.course, operations)
+            except Exception as exc:  # noqa: BLE001
+                plans[target.course].error = _why(exc)
+                return
+            plans[target.course].manual = list(manual)
+        plans[target.course].operations = list(operations)
 
-    await asyncio.gather(*(observe(t) for t in report.targets if plans[t.course].error is None))
-    return SyncPlan([plans[c] for c in courses], report)
+    await asyncio.gather(*(observe(t) for t in report.targets if t.course in plans and plans[t.course].error is None))
+    return SyncPlan([plans[c] for c in wanted], report)
 
 
 def _is_24_hour(period: ExamPeriod, exam_id: str) -> bool:

@@ -62,3 +62,19 @@ class Operation:
         """It repairs an object that exists but no longer matches (changed in the LMS by hand,
         or by a change of timetable, plan or roster since the last apply)."""
         return "missing" not in self.reasons
+
+
+@dataclass(frozen=True, slots=True)
+class ManualStep:
+    """A change the LMS's web services cannot make, which a person must make in the LMS.
+
+    An adapter that cannot carry out part of a plan (Moodle without the companion plugin cannot
+    create a quiz or write its dates) hands it back as one of these from its optional
+    ``by_hand(course, operations)`` hook. Each names precisely what to set, and where; the
+    next plan reads the LMS again and lists what is still not done."""
+
+    exam_id: str
+    subject: str  # what it concerns: "quiz 'Statistics Quiz [E2]'"
+    instruction: str  # exactly what to do, with the values to set
+    reason: str  # why lms_bridge cannot do it itself
+    detail: str = ""  # content to paste, if any (the exam information HTML)

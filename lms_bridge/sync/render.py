@@ -31,15 +31,21 @@ def plan_text(plan: SyncPlan, zone: ZoneInfo) -> str:
         if course.error:
             lines.append(f"! {course.course}: cannot be planned: {course.error}")
             continue
+        by_hand = f", {len(course.manual)} steps by hand" if course.manual else ""
         if not course.operations:
-            lines.append(f"= {course.course}: up to date")
-            continue
-        lines.append(f"~ {course.course}: {len(course.operations)} changes")
+            lines.append(f"= {course.course}: up to date{by_hand}")
+        else:
+            lines.append(f"~ {course.course}: {len(course.operations)} changes{by_hand}")
         for op in course.operations:
             lines.append(f"    {_SIGN.get(op.action, '~')} {op.exam_id}: {op.action.value} {op.subject}"
                          f"  ({', '.join(op.reasons)})")
             for c in op.changes:
                 lines.append(f"        {c.field}: {_value(c.before, zone)} -> {_value(c.after, zone)}")
+        for step in course.manual:
+            lines.append(f"    ! {step.exam_id}: BY HAND {step.subject}: {step.instruction}")
+            lines.append(f"        (why: {step.reason})")
+            if step.detail:
+                lines.append(f"        content: {step.detail}")
     r = plan.report
     if r.exams_without_course:
         lines.append(f"\n{len(r.exams_without_course)} exams have no course and are not synced: "
@@ -53,6 +59,9 @@ def plan_text(plan: SyncPlan, zone: ZoneInfo) -> str:
     drift = sum(op.drift for op in ops)
     lines.append(f"\nPlan: {len(ops)} changes in {sum(bool(c.operations) for c in plan.courses)} courses "
                  f"({drift} repair drift); {sum(c.error is not None for c in plan.courses)} courses could not be read.")
+    if plan.manual:
+        lines.append(f"{len(plan.manual)} steps must be done by hand in the LMS (marked ! BY HAND above); "
+                     "run plan again afterwards to check them.")
     return "\n".join(lines)
 
 
@@ -65,7 +74,13 @@ def summary_json(plan: SyncPlan, reads: int, writes: int, drift: list[str]) -> s
         {"course": str(c.course), "error": c.error or c.failed_at}
         for c in plan.courses if c.failed
     ]
-    return json.dumps({"courses": len(plan.courses), "reads": reads, "writes": writes, "failed": failed, "drift": drift})
+    manual = [
+        {"course": str(c.course), "exam_id": m.exam_id, "subject": m.subject, "instruction": m.instruction,
+         "reason": m.reason} | ({"detail": m.detail} if m.detail else {})
+        for c in plan.courses for m in c.manual
+    ]
+    return json.dumps({"courses": len(plan.courses), "reads": reads, "writes": writes, "failed": failed, "drift": drift,
+                       "manual": manual})
 
 
 def op_line(op: Operation) -> str:

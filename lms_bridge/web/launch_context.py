@@ -40,6 +40,17 @@ class LaunchContext:
     roles: frozenset[Role]
     # Canvas's course permissions custom field, parsed; empty elsewhere.
     permissions: frozenset[str] = frozenset()
+    # Added by the LTI layer (all optional):
+    # Canvas's $Canvas.api.domain: which Canvas to call for this course (e.g. "school.instructure.com").
+    api_domain: str | None = None
+    # The resource link (Canvas placement or Moodle activity) the person launched from.
+    resource_link_id: str | None = None
+    # Canvas's placement claim ("course_navigation", "assignment_menu"), None elsewhere.
+    placement: str | None = None
+    # Where the LMS wants the person sent back (launch_presentation.return_url).
+    return_url: str | None = None
+    # The course roster service (LTI NRPS context_memberships_url), when the platform offers it.
+    memberships_url: str | None = None
 
     @property
     def is_staff(self) -> bool:

@@ -67,6 +67,10 @@ CORE_FUNCTIONS = [
     "core_courseformat_update_course",
     "core_update_inplace_editable",
     "core_course_get_course_module",
+    # clarifications: discussions in each course's Announcements forum
+    "mod_forum_get_forums_by_courses",
+    "mod_forum_get_forum_discussions",
+    "mod_forum_add_discussion",
 ]
 
 

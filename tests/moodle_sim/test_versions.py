@@ -20,6 +20,9 @@ PLUGIN = ["local_lmsbridge_upsert_activity", "local_lmsbridge_get_activities", "
           "local_lmsbridge_set_availability", "local_lmsbridge_attach_paper"]
 PLUGIN_ASSIGN = ["local_lmsbridge_save_assign_overrides", "local_lmsbridge_get_assign_overrides",
                  "local_lmsbridge_delete_assign_overrides"]
+# core functions the plugin's pre-built service adds (clarifications in the Announcements forum)
+PLUGIN_SERVICE_FORUM = ["mod_forum_get_forums_by_courses", "mod_forum_get_forum_discussions",
+                        "mod_forum_add_discussion"]
 
 
 @pytest.fixture(params=[(v, p) for v in ("4.5", "5.0", "5.3") for p in (True, False)],
@@ -39,7 +42,7 @@ def test_site_info_lists_what_the_mode_offers(mode: tuple[str, bool, Rest, Simul
     names = [f["name"] for f in info["functions"]]
     expected = CORE + (ASSIGN_OVERRIDES if version == "5.3" else [])
     if plugin:
-        expected += PLUGIN + (PLUGIN_ASSIGN if version != "5.3" else [])
+        expected += PLUGIN + (PLUGIN_ASSIGN if version != "5.3" else []) + PLUGIN_SERVICE_FORUM
     assert names == expected
     assert info["release"] == {"4.5": "4.5.6 (Build: 20250811)", "5.0": "5.0.2 (Build: 20250811)",
                                "5.3": "5.3 (Build: 20261005)"}[version]

@@ -14,7 +14,7 @@ functions only in 5.3; the plugin's assignment-override functions only before 5.
 Seeding in Python (`server.sim`, a MoodleSimulator; core web services cannot create activities,
 so tests put them in state): `create_course`, `create_user`, `enrol`, `unenrol`, `create_group`,
 `add_to_group`, `remove_from_group`, `create_section`, `create_assign`, `create_quiz`,
-`create_forum`, `add_token` / `grant` / `revoke` (capabilities per token), `seed_reference_site()`
+`create_forum`, `post_discussion`, `add_token` / `grant` / `revoke` (capabilities per token), `seed_reference_site()`
 (the site the fixtures were recorded on, ids and all) and `seed_from_files()`.
 
 Drift "by hand" (what a teacher editing in the browser does): `update_quiz(quizid, timeclose=…)`,

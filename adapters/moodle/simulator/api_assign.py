@@ -103,7 +103,7 @@ def get_assignments(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     sim = call.sim
     warnings: list[dict[str, Any]] = []
     with sim.lock:
-        mine = sorted({e.course for e in sim.enrolments if e.userid == call.account.userid and e.status == "active"})
+        mine = sorted({e.course for e in sim.user_enrolments(call.account.userid) if e.status == "active"})
         wanted = params["courseids"] or mine
         courses: list[int] = []
         for cid in wanted:

@@ -211,7 +211,7 @@ def _user_details(call: Call, courseid: int, userid: int, fields: list[str] | No
     if enrolment:
         out["roles"] = [{"roleid": ROLE_IDS.get(enrolment.role, 5), "name": "", "shortname": enrolment.role,
                          "sortorder": 0}]
-    courses = [sim.courses[e.course] for e in sim.enrolments if e.userid == userid and e.course in sim.courses]
+    courses = [sim.courses[e.course] for e in sim.user_enrolments(userid) if e.course in sim.courses]
     out["enrolledcourses"] = [{"id": c.id, "fullname": c.fullname, "shortname": c.shortname}
                               for c in sorted(courses, key=lambda c: c.id)]
     if fields is not None:

@@ -74,7 +74,7 @@ def get_quizzes_by_courses(call: Call, params: dict[str, Any]) -> dict[str, Any]
     sim = call.sim
     warnings: list[dict[str, Any]] = []
     with sim.lock:
-        ids = params["courseids"] or sorted({e.course for e in sim.enrolments if e.userid == call.account.userid})
+        ids = params["courseids"] or sorted({e.course for e in sim.user_enrolments(call.account.userid)})
         quizzes = []
         for cid in dict.fromkeys(ids):
             course = sim.courses.get(cid)

@@ -28,18 +28,23 @@ CAP_QUIZ_MANAGE_OVERRIDES = "mod/quiz:manageoverrides"
 CAP_QUIZ_VIEW_OVERRIDES = "mod/quiz:viewoverrides"
 CAP_QUIZ_ADD = "mod/quiz:addinstance"
 CAP_RESOURCE_ADD = "mod/resource:addinstance"
+CAP_FORUM_VIEW_DISCUSSION = "mod/forum:viewdiscussion"
+CAP_FORUM_START_DISCUSSION = "mod/forum:startdiscussion"  # a discussion in a general forum
+CAP_FORUM_ADD_NEWS = "mod/forum:addnews"  # a discussion in a news (Announcements) forum
+CAP_FORUM_ADD_QUESTION = "mod/forum:addquestion"  # a discussion in a Q and A forum
+CAP_FORUM_PIN = "mod/forum:pindiscussions"
 
 READ_CAPABILITIES: frozenset[str] = frozenset({
     CAP_COURSE_VIEW, CAP_VIEW_HIDDEN_ACTIVITIES, CAP_VIEW_HIDDEN_SECTIONS, CAP_VIEW_USER_IDENTITY,
     CAP_ASSIGN_VIEW, CAP_ASSIGN_GRADE, CAP_QUIZ_VIEW, CAP_QUIZ_VIEW_OVERRIDES, CAP_MANAGE_GROUPS,
-    CAP_ENROL_REVIEW,
+    CAP_ENROL_REVIEW, CAP_FORUM_VIEW_DISCUSSION,
 })
 """What a read-only service role holds: every read lms_bridge makes, no write."""
 
 DEFAULT_CAPABILITIES: frozenset[str] = READ_CAPABILITIES | frozenset({
     CAP_COURSE_UPDATE, CAP_MANAGE_ACTIVITIES, CAP_SECTION_VISIBILITY, CAP_ACTIVITY_VISIBILITY,
     CAP_MANAGE_OWN_FILES, CAP_ASSIGN_GRANT_EXTENSION, CAP_ASSIGN_MANAGE_OVERRIDES, CAP_ASSIGN_ADD,
-    CAP_QUIZ_MANAGE_OVERRIDES, CAP_QUIZ_ADD, CAP_RESOURCE_ADD,
+    CAP_QUIZ_MANAGE_OVERRIDES, CAP_QUIZ_ADD, CAP_RESOURCE_ADD, CAP_FORUM_START_DISCUSSION, CAP_FORUM_ADD_NEWS,
 })
 """The service account's system role as lms_bridge's install guide sets it up (not viewalldetails)."""
 
@@ -69,6 +74,11 @@ CAPABILITY_NAMES: dict[str, str] = {
     CAP_QUIZ_VIEW_OVERRIDES: "View quiz settings overrides",
     CAP_QUIZ_ADD: "Add a new quiz",
     CAP_RESOURCE_ADD: "Add a new file",
+    CAP_FORUM_VIEW_DISCUSSION: "View discussions",
+    CAP_FORUM_START_DISCUSSION: "Start new discussions",
+    CAP_FORUM_ADD_NEWS: "Add announcements",
+    CAP_FORUM_ADD_QUESTION: "Add questions",
+    CAP_FORUM_PIN: "Pin discussions",
 }
 
 

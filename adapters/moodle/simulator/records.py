@@ -228,13 +228,72 @@ class Quiz:
         return int(self.reviewmarks == REVIEW_AFTER_CLOSE)
 
 
+NEWS_FORUM_NAME = "Announcements"  # get_string('namenews', 'forum')
+NEWS_FORUM_INTRO = "General news and announcements"  # get_string('intronews', 'forum')
+
+
 @dataclass
 class Forum:
+    """forum: the columns mod_forum_get_forums_by_courses returns, with the defaults of a news
+    forum as forum_get_course_forum($courseid, 'news') makes it (forced subscription)."""
+
     id: int
     course: int
     name: str
-    type: str = "news"
+    type: str = "news"  # news, general, eachuser, single, qanda, blog
     intro: str = ""
+    introformat: int = 1
+    assessed: int = 0
+    assesstimestart: int = 0
+    assesstimefinish: int = 0
+    scale: int = 0
+    grade_forum: int = 0
+    grade_forum_notify: int = 0
+    maxbytes: int = 0
+    maxattachments: int = 1
+    forcesubscribe: int = 0  # 1 = FORUM_FORCESUBSCRIBE
+    trackingtype: int = 1  # FORUM_TRACKING_OPTIONAL
+    rsstype: int = 0
+    rssarticles: int = 0
+    timemodified: int = 0
+    warnafter: int = 0
+    blockafter: int = 0
+    blockperiod: int = 0
+    completiondiscussions: int = 0
+    completionreplies: int = 0
+    completionposts: int = 0
+    lockdiscussionafter: int = 0
+    duedate: int = 0
+    cutoffdate: int = 0
+
+
+@dataclass
+class ForumDiscussion:
+    """forum_discussions with its first post (forum_posts, parent 0): `id` is the discussion,
+    `firstpost` the post. Replies are not modelled."""
+
+    id: int
+    course: int
+    forum: int
+    name: str
+    firstpost: int
+    userid: int
+    groupid: int = -1  # -1: not in a group (the forum is not in group mode)
+    timemodified: int = 0
+    usermodified: int = 0
+    timestart: int = 0
+    timeend: int = 0
+    pinned: int = 0
+    timelocked: int = 0
+    # the first post
+    subject: str = ""
+    message: str = ""
+    messageformat: int = 1  # FORMAT_HTML: mod_forum_add_discussion forces it
+    messagetrust: int = 0
+    created: int = 0
+    modified: int = 0
+    mailed: int = 0
+    mailnow: int = 0
 
 
 @dataclass

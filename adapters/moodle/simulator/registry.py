@@ -8,6 +8,8 @@ is `accessexception`, as the recorded fixtures show.
 
 from __future__ import annotations
 
+import threading
+
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -63,6 +65,13 @@ DEFAULT_SERVICE = (
     "mod_assign_save_overrides", "mod_assign_get_overrides", "mod_assign_delete_overrides",
 )
 
+# Core functions that local_lmsbridge's pre-built "lms_bridge" service (db/services.php) lists beyond
+# the recorded custom service: with the plugin they are in the service, without it (the recorded
+# service) an administrator adds them (`extra_functions` here). Clarifications: the course's
+# Announcements forum.
+PLUGIN_SERVICE_CORE = ("mod_forum_get_forums_by_courses", "mod_forum_get_forum_discussions",
+                       "mod_forum_add_discussion")
+
 # Real core functions the simulator does not implement: they exist, so calling one is an access
 # exception (not in the service), never "function does not exist".
 OTHER_CORE_FUNCTIONS = frozenset({
@@ -92,6 +101,8 @@ def service_functions(config: SimulatorConfig) -> list[ExternalFunction]:
     else:
         names = list(DEFAULT_SERVICE)
         names += [f.name for f in FUNCTIONS.values() if f.in_service and f.name not in names]
+        if config.plugin:
+            names += [n for n in PLUGIN_SERVICE_CORE if n not in names]
     names += [n for n in config.extra_functions if n not in names]
     return [FUNCTIONS[n] for n in names if n in FUNCTIONS and FUNCTIONS[n].exists(config)]
 
@@ -102,9 +113,15 @@ def lookup(name: str, config: SimulatorConfig) -> ExternalFunction | None:
     return fn if fn is not None and fn.exists(config) else None
 
 
+_LOADING = threading.RLock()
+
+
 def _load() -> None:
-    if not FUNCTIONS:
+    # Under a lock: the server's threads would otherwise see a half-registered function list.
+    with _LOADING:
+        if FUNCTIONS:
+            return
         import importlib
 
-        for module in ("api_site", "api_course", "api_assign", "api_quiz", "api_plugin"):
+        for module in ("api_site", "api_course", "api_assign", "api_quiz", "api_plugin", "api_forum"):
             importlib.import_module(f"{__package__}.{module}")  # each registers its functions

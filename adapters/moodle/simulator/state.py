@@ -2,7 +2,15 @@
 
 Seeding (core Moodle web services cannot create activities, so tests put them straight in state):
 `create_course`, `create_user`, `enrol`, `unenrol`, `create_group`, `add_to_group`, `create_section`,
-`create_assign`, `create_quiz`, `create_forum`, `add_token`, `grant`, `revoke`.
+`create_assign`, `create_quiz`, `create_forum`, `post_discussion`, `add_token`, `grant`, `revoke`.
+
+Every course gets its Announcements (news) forum with it (`news_forum=False` leaves it out). Real
+Moodle makes it lazily, in forum_get_course_forum($courseid, 'news'), when the course page or the
+Latest announcements block first needs it, which is as good as at creation for a course anyone
+has opened; none of the web-service functions lms_bridge calls creates it
+(mod_forum_get_forums_by_courses only lists what exists). So the simulator creates it with the
+course, as the recorded site holds it (cmid 1, before any activity), and a course made with
+`news_forum=False` stands for one nobody has opened yet.
 
 Drift, as a teacher editing in the browser would cause it: `update_quiz`, `update_assign`,
 `hide_module`, `show_module`, `stealth_module`, `rename_module`, `move_module`, `delete_module`,
@@ -20,6 +28,8 @@ from . import availability as avail
 from .config import SimulatorConfig
 from .errors import invalid_parameter
 from .records import (
+    NEWS_FORUM_INTRO,
+    NEWS_FORUM_NAME,
     REVIEW_ALWAYS,
     REVIEW_AFTER_CLOSE,
     REVIEW_DURING_AND_AFTER_CLOSE,
@@ -30,6 +40,7 @@ from .records import (
     DraftArea,
     Enrolment,
     Forum,
+    ForumDiscussion,
     Group,
     Quiz,
     Resource,
@@ -69,7 +80,7 @@ class MoodleSimulator(Store):
             for number in range(numsections + 1):
                 self._insert_section(course, number, sectionid=ids[number] if number < len(ids) else None)
             if news_forum:
-                self.create_forum(cid, "Announcements", section=0)
+                self.create_forum(cid, NEWS_FORUM_NAME, section=0)
             course.cacherev = now
             return course
 
@@ -93,12 +104,12 @@ class MoodleSimulator(Store):
                 found.role, found.status = role, status
                 return found
             enrolment = Enrolment(courseid, userid, role, status, timecreated=self.now())
-            self.enrolments.append(enrolment)
+            self.add_enrolment(enrolment)
             return enrolment
 
     def unenrol(self, courseid: int, userid: int) -> None:
         with self.lock:
-            self.enrolments = [e for e in self.enrolments if not (e.course == courseid and e.userid == userid)]
+            self.remove_enrolment(courseid, userid)
             for group in self.course_groups(courseid):
                 if userid in group.members:
                     group.members.remove(userid)
@@ -162,11 +173,40 @@ class MoodleSimulator(Store):
                                    cmid=cmid, contextid=contextid)
 
     def create_forum(self, courseid: int, name: str, *, section: int = 0, id: int | None = None,
-                     cmid: int | None = None, contextid: int | None = None) -> CourseModule:
+                     cmid: int | None = None, contextid: int | None = None, type: str = "news",
+                     intro: str | None = None, visible: bool = True) -> CourseModule:
+        """A forum; by default the course's news forum as forum_get_course_forum() makes it
+        (intro "General news and announcements", forced subscription)."""
         with self.lock:
-            forum = Forum(self._new_id("forum", id), courseid, name)
+            self.course(courseid)
+            news = type == "news"
+            forum = Forum(self._new_id("forum", id), courseid, name, type=type,
+                          intro=(NEWS_FORUM_INTRO if news else "") if intro is None else intro,
+                          forcesubscribe=1 if news else 0, timemodified=self.now())
             self.forums[forum.id] = forum
-            return self.add_module(courseid, "forum", forum.id, section, cmid=cmid, contextid=contextid)
+            return self.add_module(courseid, "forum", forum.id, section, cmid=cmid, contextid=contextid,
+                                   visible=int(visible))
+
+    def news_forum(self, courseid: int) -> Forum | None:
+        """forum_get_course_forum($courseid, 'news') without the creating: the oldest news forum."""
+        with self.lock:
+            found = [f for f in self.forums.values() if f.course == courseid and f.type == "news"]
+            return min(found, key=lambda f: f.id) if found else None
+
+    def post_discussion(self, forumid: int, subject: str, message: str, *, userid: int, groupid: int = -1,
+                        pinned: bool = False) -> ForumDiscussion:
+        """forum_add_discussion(): a discussion and its first post (no checks; the web service's
+        are in api_forum). Also what a teacher posting in the browser does."""
+        with self.lock:
+            forum = self.forum(forumid)
+            now = self.now()
+            discussion = ForumDiscussion(
+                self._new_id("forum_discussion"), forum.course, forum.id, subject, self._new_id("forum_post"), userid,
+                groupid=groupid, timemodified=now, usermodified=userid, pinned=int(pinned), subject=subject,
+                message=message, created=now, modified=now)
+            self._forum_posts.add(discussion.firstpost)
+            self.forum_discussions[discussion.id] = discussion
+            return discussion
 
     # -- extensions (assign::save_user_extension) ------------------------------------------------
 
@@ -439,7 +479,8 @@ class MoodleSimulator(Store):
                     "quizzes": len(self.quizzes), "resources": len(self.resources),
                     "quiz_overrides": len(self.quiz_override_rows),
                     "assign_overrides": len(self.assign_override_rows),
-                    "extensions": sum(1 for f in self.user_flag_rows.values() if f.extensionduedate)}
+                    "extensions": sum(1 for f in self.user_flag_rows.values() if f.extensionduedate),
+                    "discussions": len(self.forum_discussions)}
 
 
 def _column(setting: str) -> str:

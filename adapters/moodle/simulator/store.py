@@ -19,6 +19,7 @@ from .records import (
     DraftArea,
     Enrolment,
     Forum,
+    ForumDiscussion,
     Group,
     Quiz,
     QuizOverride,
@@ -34,7 +35,7 @@ from .records import (
 DISTINCT_ID_BASES = {
     "course": 2, "user": 100, "section": 1000, "cm": 2000, "assign": 3000, "quiz": 4000, "forum": 5000,
     "resource": 6000, "quiz_override": 7000, "assign_override": 8000, "group": 9000, "user_flags": 10000,
-    "context": 20000,
+    "context": 20000, "forum_discussion": 14000, "forum_post": 16000,
 }
 SERVICE_USER_ID = 3
 MODULE_NAMES = {"assign": ("Assignment", "Assignments", "assessment"), "quiz": ("Quiz", "Quizzes", "assessment"),
@@ -56,11 +57,16 @@ class Store:
         self.courses: dict[int, Course] = {}
         self.sections: dict[int, Section] = {}
         self.cms: dict[int, CourseModule] = {}
-        self.enrolments: list[Enrolment] = []
+        # Enrolments in the order made, indexed by (course, user); a site holds tens of thousands
+        # and rosters look each one up per user, so scanning a list made rosters quadratic.
+        self._enrolments: dict[tuple[int, int], Enrolment] = {}
+        self._user_courses: dict[int, dict[int, Enrolment]] = {}
         self.groups: dict[int, Group] = {}
         self.assigns: dict[int, Assign] = {}
         self.quizzes: dict[int, Quiz] = {}
         self.forums: dict[int, Forum] = {}
+        self.forum_discussions: dict[int, ForumDiscussion] = {}
+        self._forum_posts: set[int] = set()  # the first posts' ids (replies are not modelled)
         self.resources: dict[int, Resource] = {}
         self.quiz_override_rows: dict[int, QuizOverride] = {}
         self.assign_override_rows: dict[int, AssignOverride] = {}
@@ -87,7 +93,8 @@ class Store:
         return {"course": self.courses, "user": self.users, "section": self.sections, "cm": self.cms,
                 "assign": self.assigns, "quiz": self.quizzes, "forum": self.forums, "resource": self.resources,
                 "quiz_override": self.quiz_override_rows, "assign_override": self.assign_override_rows,
-                "group": self.groups, "user_flags": self.user_flag_rows, "context": self._contexts}[kind]
+                "group": self.groups, "user_flags": self.user_flag_rows, "context": self._contexts,
+                "forum_discussion": self.forum_discussions, "forum_post": self._forum_posts}[kind]
 
     def _new_id(self, kind: str, explicit: int | None = None) -> int:
         """The next id of a table: like a database sequence, a deleted row's id is never reused."""
@@ -180,6 +187,15 @@ class Store:
             raise missing_record("quiz", "SELECT * FROM {quiz} WHERE id = ?", (quizid,))
         return found
 
+    def forum(self, forumid: int) -> Forum:
+        found = self.forums.get(forumid)
+        if found is None:
+            raise missing_record("forum", "SELECT * FROM {forum} WHERE id = ?", (forumid,))
+        return found
+
+    def discussions(self, forumid: int) -> list[ForumDiscussion]:
+        return sorted((d for d in self.forum_discussions.values() if d.forum == forumid), key=lambda d: d.id)
+
     def group(self, groupid: int) -> Group | None:
         return self.groups.get(groupid)
 
@@ -217,11 +233,26 @@ class Store:
                 return cm
             return None
 
+    @property
+    def enrolments(self) -> list[Enrolment]:
+        return list(self._enrolments.values())
+
+    def add_enrolment(self, enrolment: Enrolment) -> None:
+        self._enrolments[(enrolment.course, enrolment.userid)] = enrolment
+        self._user_courses.setdefault(enrolment.userid, {})[enrolment.course] = enrolment
+
+    def remove_enrolment(self, courseid: int, userid: int) -> None:
+        self._enrolments.pop((courseid, userid), None)
+        self._user_courses.get(userid, {}).pop(courseid, None)
+
     def enrolment(self, courseid: int, userid: int) -> Enrolment | None:
-        return next((e for e in self.enrolments if e.course == courseid and e.userid == userid), None)
+        return self._enrolments.get((courseid, userid))
+
+    def user_enrolments(self, userid: int) -> list[Enrolment]:
+        return list(self._user_courses.get(userid, {}).values())
 
     def course_enrolments(self, courseid: int) -> list[Enrolment]:
-        return [e for e in self.enrolments if e.course == courseid]
+        return [e for e in self._enrolments.values() if e.course == courseid]
 
     def is_enrolled(self, courseid: int, userid: int, *, active_only: bool = False) -> bool:
         found = self.enrolment(courseid, userid)
@@ -363,6 +394,9 @@ class Store:
                     del self.user_flag_rows[flags.id]
             elif cm.modname == "forum":
                 self.forums.pop(cm.instance, None)
+                for discussion in self.discussions(cm.instance):
+                    del self.forum_discussions[discussion.id]
+                    self._forum_posts.discard(discussion.firstpost)
             elif cm.modname == "resource":
                 self.resources.pop(cm.instance, None)
             self.touch(self.course(cm.course))

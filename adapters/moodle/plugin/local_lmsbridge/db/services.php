@@ -125,6 +125,10 @@ $services = [
             'mod_quiz_delete_overrides',
             'core_courseformat_update_course',
             'core_update_inplace_editable',
+            // Clarifications to candidates: discussions in the course's Announcements forum.
+            'mod_forum_get_forums_by_courses',
+            'mod_forum_get_forum_discussions',
+            'mod_forum_add_discussion',
         ],
         'requiredcapability' => '',
         // Only the users an administrator authorises may use it (Site administration > Server >

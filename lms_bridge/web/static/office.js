@@ -1,0 +1,7 @@
+/* Exams office pages: after a refused form, move focus to the list of problems so it is read
+   out first (each item links to its field). */
+(function () {
+  "use strict";
+  var summary = document.getElementById("error-summary");
+  if (summary) { summary.focus(); }
+}());
