@@ -44,8 +44,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import multiprocessing
-import random
 import shutil
 import sys
 import tempfile
@@ -62,6 +60,11 @@ for _p in (ROOT, ROOT / "bench"):
         sys.path.insert(0, str(_p))
 
 import period as period_gen
+from _lms_apply import Run as _Run
+from _lms_apply import SimLMS, baseline_sample, concurrency, instrument, record_plan
+from _lms_apply import craft_period as _craft_period
+from _lms_apply import fmt_s as _fmt_s
+from _lms_apply import verdict as _verdict
 
 POLICY = "qmu"
 TARGET_CALL_RATIO = 10.0  # baseline calls / lms_bridge calls, at least
@@ -73,150 +76,21 @@ SAMPLE_EVERY_S = 0.01
 READBACK_TOKEN = "bench-readback"  # an extra simulator token: reading back has a bucket of its own
 
 
-def _verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
-
-
-def _fmt_s(seconds: float) -> str:
-    return f"{seconds * 1000:,.0f} ms" if seconds < 10 else f"{seconds:,.1f} s"
-
-
 # -- the exam period ------------------------------------------------------------------------------
 
 
 def craft_period(exams: int, courses: int, candidates: int, seed: int) -> period_gen.Period:
-    """`exams` exams spread round-robin over `courses` Canvas courses; every exam's candidates
-    are its course's roster (`candidates` students drawn from a pool where a student takes about
-    two courses); 15% of the enrolled students have a plan. Titles, deliveries, durations,
-    reading time, release slots and days come from bench/period.py's qmu profile."""
-    if exams < courses:
-        raise ValueError("need at least one exam per course")
-    rng = random.Random(f"bench_canvas_apply:{exams}:{courses}:{candidates}:{seed}")
-    profile = period_gen.PROFILES[POLICY]
-    cal = period_gen._Calendar(POLICY)
-    days = [d for d in period_gen._days(profile.first_day, profile.last_day) if cal.is_release_day(d)]
-    slots = [(d, s) for d in days for s in profile.slots]
-    course_ids = sorted(rng.sample(range(10_000, 99_999), courses))
-    pool_size = max(candidates, courses * candidates // 2)
-    numbers = sorted(rng.sample(range(profile.student_base, profile.student_base + 20 * pool_size), pool_size))
-    pool = [profile.student_id.format(n) for n in numbers]
-    cohorts = [sorted(rng.sample(pool, candidates)) for _ in range(courses)]
-    enrolled = sorted({s for c in cohorts for s in c})
-    plans = []
-    for sid in sorted(rng.sample(enrolled, round(len(enrolled) * period_gen.PLAN_SHARE))):
-        extra = period_gen._pick(rng, PLAN_MIX)
-        rest = 10 if extra == 0 or rng.random() < period_gen.REST_BREAK_SHARE else 0
-        plans.append({"student_id": sid, "extra_time_percent": str(extra),
-                      "rest_break_minutes_per_hour": str(rest) if rest else ""})
-    modules = period_gen._Generator(POLICY, max(4, exams), 2 * max(4, exams), seed).module_codes()
-    timetable, rows = [], []
-    for i in range(exams):
-        ci, nth = i % courses, i // courses
-        _dept, code, title = modules[i]
-        day, slot = slots[(ci * 7 + nth * 5) % len(slots)]  # a course's exams on different days
-        if rng.random() < profile.long_share:
-            clock, duration, delivery, reading = profile.long_release[0], 1440, "dropbox", None
-        else:
-            clock, duration = slot.clock, period_gen._pick(rng, profile.durations)
-            delivery = period_gen._pick(rng, profile.deliveries)
-            reading = period_gen._pick(rng, profile.reading)
-        exam_id = f"{code}-{profile.id_suffix}"
-        timetable.append({
-            "exam_id": exam_id, "title": title, "delivery": delivery, "start": period_gen._fmt(day, clock),
-            "duration_minutes": str(duration), "course": f"canvas:{course_ids[ci]}",
-            "reading_minutes": "" if reading is None else str(reading), "upload_minutes": "",
-        })
-        rows += [{"exam_id": exam_id, "student_id": s} for s in cohorts[ci]]
-    timetable.sort(key=lambda r: (r["start"], r["exam_id"]))
-    rows.sort(key=lambda r: (r["exam_id"], r["student_id"]))
-    return period_gen.Period(POLICY, seed, timetable, plans, rows)
+    """The period for POLICY, its courses in canvas: see _lms_apply.craft_period."""
+    return _craft_period("canvas", POLICY, PLAN_MIX, exams, courses, candidates, seed)
 
 
 # -- the simulated Canvas -------------------------------------------------------------------------
 
 
-def _serve(conn: Any, config: dict[str, Any], timetable: str, candidates: str) -> None:
-    """Child process: a seeded simulator until told to stop."""
-    from adapters.canvas.simulator import (
-        SimulatorConfig,
-        SimulatorServer,
-        seed_from_files,
-    )
+class SimCanvas(SimLMS):
+    """A seeded simulator (see _lms_apply.SimLMS)."""
 
-    server = SimulatorServer(SimulatorConfig(**config)).start()
-    try:
-        seeded = seed_from_files(server.sim, timetable, candidates)
-        conn.send({"base_url": server.base_url, "token": server.token, "courses": len(seeded.courses),
-                   "students": len(seeded.students), "enrollments": seeded.enrollments})
-        conn.recv()
-    finally:
-        server.stop()
-
-
-class SimCanvas:
-    """A seeded SimulatorServer in a child process (or, with in_process, a thread of this one)."""
-
-    def __init__(self, config: dict[str, Any], files: dict[str, Path], in_process: bool) -> None:
-        self.config, self.files, self.in_process = config, files, in_process
-        self._proc = self._conn = self._server = None
-        self.info: dict[str, Any] = {}
-
-    def __enter__(self) -> SimCanvas:  # noqa: PYI034
-        if self.in_process:
-            from adapters.canvas.simulator import (
-                SimulatorConfig,
-                SimulatorServer,
-                seed_from_files,
-            )
-
-            self._server = SimulatorServer(SimulatorConfig(**self.config)).start()
-            seeded = seed_from_files(self._server.sim, self.files["timetable"], self.files["candidates"])
-            self.info = {"base_url": self._server.base_url, "token": self._server.token,
-                         "courses": len(seeded.courses), "students": len(seeded.students),
-                         "enrollments": seeded.enrollments}
-            return self
-        ctx = multiprocessing.get_context("spawn")
-        self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_serve, args=(child, self.config, str(self.files["timetable"]),
-                                                      str(self.files["candidates"])), daemon=True)
-        self._proc.start()
-        deadline = time.monotonic() + 300
-        while not self._conn.poll(0.2):
-            if not self._proc.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the simulator did not start (exit code {self._proc.exitcode})")
-        self.info = self._conn.recv()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._server is not None:
-            self._server.stop()
-        if self._proc is not None:
-            try:
-                self._conn.send("stop")
-            except (BrokenPipeError, OSError):
-                pass
-            self._proc.join(10)
-            if self._proc.is_alive():
-                self._proc.terminate()
-                self._proc.join(5)
-
-    @property
-    def base_url(self) -> str:
-        return self.info["base_url"]
-
-    @property
-    def token(self) -> str:
-        return self.info["token"]
-
-    def stats(self) -> dict[str, Any]:
-        import httpx
-
-        return httpx.get(f"{self.base_url}/__sim/stats", timeout=30).json()
-
-    def reset_stats(self) -> None:
-        import httpx
-
-        httpx.post(f"{self.base_url}/__sim/reset_stats", timeout=30)
+    module = "adapters.canvas.simulator"
 
     def api(self) -> _ReadBack:
         """A client for reading back after a run, with its own token (so its own throttle bucket)."""
@@ -252,41 +126,12 @@ class _ReadBack:
 
 
 @dataclass
-class Run:
-    wall: float = 0.0
-    plan_s: float = 0.0
-    apply_s: float = 0.0
-    operations: int = 0
-    ops_by_action: Counter = field(default_factory=Counter)
-    failed: list[str] = field(default_factory=list)
-    metrics: dict[str, Any] = field(default_factory=dict)
-    stats: dict[str, Any] = field(default_factory=dict)
-    requests: list[tuple[float, float, str, str]] = field(default_factory=list)  # start, end, method, path
+class Run(_Run):
     samples: list[tuple[int, int, int, float]] = field(default_factory=list)  # in flight, window, waiting, free
-    cpu_s: float = 0.0  # this process's CPU time during the run (the client, when Canvas is a child)
-    plan: Any = None
-    courses: int = 0
-    split: float = 0.0  # perf_counter when planning ended and applying began
 
 
-def _instrument(client: Any, log: list[tuple[float, float, str, str]]) -> None:
-    """Time every request the CanvasClient sends (headers received), through httpx event hooks."""
-    http = getattr(client, "_http", None)
-    if http is None:
-        return
-
-    async def on_request(request: Any) -> None:
-        request.extensions["bench_t0"] = time.perf_counter()
-
-    async def on_response(response: Any) -> None:
-        t0 = response.request.extensions.get("bench_t0")
-        if t0 is not None:
-            log.append((t0, time.perf_counter(), response.request.method, response.request.url.path))
-
-    hooks = http.event_hooks
-    hooks["request"] = [*hooks.get("request", []), on_request]
-    hooks["response"] = [*hooks.get("response", []), on_response]
-    http.event_hooks = hooks
+def _describe(request: Any) -> tuple[str, str]:
+    return request.method, request.url.path
 
 
 async def _sample_pacer(pacer: Any, out: list[tuple[int, int, int, float]], stop: asyncio.Event) -> None:
@@ -309,7 +154,7 @@ def run_lms_bridge(canvas: SimCanvas, policy: Any, period: Any, *, apply_it: boo
     async def go() -> None:
         async with open_connections(Connections(canvas.base_url, canvas.token), policy.calendar.zone) as conns:
             client = conns.clients[0]
-            _instrument(client, out.requests)
+            instrument(client, out.requests, _describe)
             stop = asyncio.Event()
             sampler = asyncio.create_task(_sample_pacer(client.pacer, out.samples, stop))
             c0, t0 = time.process_time(), time.perf_counter()
@@ -323,11 +168,7 @@ def run_lms_bridge(canvas: SimCanvas, policy: Any, period: Any, *, apply_it: boo
             out.plan_s, out.apply_s, out.wall = t1 - t0, t2 - t1, t2 - t0
             out.cpu_s = time.process_time() - c0
             out.split = t1
-            out.plan = plan
-            out.courses = len(plan.courses)
-            out.operations = len(plan.operations)
-            out.ops_by_action = Counter(op.action.name.lower() for op in plan.operations)
-            out.failed = [f"{c.course}: {c.error or c.failed_at}" for c in plan.courses if c.failed]
+            record_plan(out, plan)
             m = client.metrics
             out.metrics = {"calls": m.calls, "writes": m.writes, "reads": m.calls - m.writes, "retries": m.retries,
                            "throttled": m.throttled, "max_in_flight": m.max_in_flight, "cost": m.request_cost,
@@ -336,18 +177,6 @@ def run_lms_bridge(canvas: SimCanvas, policy: Any, period: Any, *, apply_it: boo
     asyncio.run(go())
     out.stats = canvas.stats()
     return out
-
-
-def _concurrency(run: Run, phase: str = "all") -> tuple[float, float, float]:
-    """Sum of round trips, mean round trip, mean requests in flight over the phase's wall time
-    (phase: all, plan or apply; a request belongs to the phase it started in)."""
-    reqs = [r for r in run.requests
-            if phase == "all" or (phase == "plan") == (r[0] < run.split)]
-    span = {"all": run.wall, "plan": run.plan_s, "apply": run.apply_s}[phase]
-    if not reqs:
-        return 0.0, 0.0, 0.0
-    busy = sum(end - start for start, end, _, _ in reqs)
-    return busy, busy / len(reqs), busy / span if span else 0.0
 
 
 def _holdups(samples: list[tuple[int, int, int, float]], max_concurrency: int) -> dict[str, float]:
@@ -766,7 +595,7 @@ def _run(args: argparse.Namespace, folder: Path) -> int:
     deliveries = Counter(e.delivery.value for e in period.exams)
     students = {r["student_id"] for r in period_rows.candidates}
     exam_ids = sorted(e.exam_id for e in period.exams)
-    sample = sorted(random.Random(f"baseline:{args.seed}").sample(exam_ids, min(args.baseline_exams, len(exam_ids))))
+    sample = baseline_sample(exam_ids, args.seed, args.baseline_exams)
 
     # -- lms_bridge: apply, then a no-op re-apply on the same Canvas -----------------------------
     with SimCanvas(config, files, args.in_process) as canvas:
@@ -816,8 +645,8 @@ def _run(args: argparse.Namespace, folder: Path) -> int:
     print(f"(setup, not measured: period {gen_s:.1f} s; seeding {seeded['enrollments']:,} enrolments)")
     print()
 
-    busy, mean_rtt, mean_conc = _concurrency(first)
-    plan_conc, apply_conc = _concurrency(first, "plan")[2], _concurrency(first, "apply")[2]
+    busy, mean_rtt, mean_conc = concurrency(first)
+    plan_conc, apply_conc = concurrency(first, "plan")[2], concurrency(first, "apply")[2]
     print("lms_bridge apply (plan_sync + apply_sync through open_connections):")
     rows = [
         ("wall time", _fmt_s(first.wall), f"plan {_fmt_s(first.plan_s)}, apply {_fmt_s(first.apply_s)}"),

@@ -39,8 +39,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import multiprocessing
-import random
 import shutil
 import sys
 import tempfile
@@ -58,6 +56,11 @@ for _p in (ROOT, ROOT / "bench"):
         sys.path.insert(0, str(_p))
 
 import period as period_gen
+from _lms_apply import Run as _Run
+from _lms_apply import SimLMS, baseline_sample, concurrency, instrument, record_plan
+from _lms_apply import craft_period as _craft_period
+from _lms_apply import fmt_s as _fmt_s
+from _lms_apply import verdict as _verdict
 
 POLICY = "nottingham"
 TARGET_CALL_RATIO = 10.0  # baseline calls / lms_bridge calls, at least
@@ -67,152 +70,21 @@ PLAN_MIX = ((25, 35), (50, 45), (100, 12), (0, 8))  # extra_time_percent, weight
 DEFAULT_IN_FLIGHT = 6
 
 
-def _verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
-
-
-def _fmt_s(seconds: float) -> str:
-    return f"{seconds * 1000:,.0f} ms" if seconds < 10 else f"{seconds:,.1f} s"
-
-
 # -- the exam period ------------------------------------------------------------------------------
 
 
 def craft_period(exams: int, courses: int, candidates: int, seed: int) -> period_gen.Period:
-    """`exams` exams spread round-robin over `courses` Moodle courses; every exam's candidates
-    are its course's roster (`candidates` students drawn from a pool where a student takes about
-    two courses); 15% of the enrolled students have a plan. Titles, deliveries, durations,
-    release slots and days come from bench/period.py's nottingham profile."""
-    if exams < courses:
-        raise ValueError("need at least one exam per course")
-    rng = random.Random(f"bench_moodle_apply:{exams}:{courses}:{candidates}:{seed}")
-    profile = period_gen.PROFILES[POLICY]
-    cal = period_gen._Calendar(POLICY)
-    days = [d for d in period_gen._days(profile.first_day, profile.last_day) if cal.is_release_day(d)]
-    slots = [(d, s) for d in days for s in profile.slots]
-    course_ids = sorted(rng.sample(range(10_000, 99_999), courses))
-    pool_size = max(candidates, courses * candidates // 2)
-    numbers = sorted(rng.sample(range(profile.student_base, profile.student_base + 20 * pool_size), pool_size))
-    pool = [profile.student_id.format(n) for n in numbers]
-    cohorts = [sorted(rng.sample(pool, candidates)) for _ in range(courses)]
-    enrolled = sorted({s for c in cohorts for s in c})
-    plans = []
-    for sid in sorted(rng.sample(enrolled, round(len(enrolled) * period_gen.PLAN_SHARE))):
-        extra = period_gen._pick(rng, PLAN_MIX)
-        rest = 10 if extra == 0 or rng.random() < period_gen.REST_BREAK_SHARE else 0
-        plans.append({"student_id": sid, "extra_time_percent": str(extra),
-                      "rest_break_minutes_per_hour": str(rest) if rest else ""})
-    modules = period_gen._Generator(POLICY, max(4, exams), 2 * max(4, exams), seed).module_codes()
-    timetable, rows = [], []
-    for i in range(exams):
-        ci, nth = i % courses, i // courses
-        _dept, code, title = modules[i]
-        day, slot = slots[(ci * 7 + nth * 5) % len(slots)]  # a course's exams on different days
-        if rng.random() < profile.long_share:
-            clock, duration, delivery, reading = profile.long_release[0], 1440, "dropbox", None
-        else:
-            clock, duration = slot.clock, period_gen._pick(rng, profile.durations)
-            delivery = period_gen._pick(rng, profile.deliveries)
-            reading = period_gen._pick(rng, profile.reading)
-        exam_id = f"{code}-{profile.id_suffix}"
-        timetable.append({
-            "exam_id": exam_id, "title": title, "delivery": delivery, "start": period_gen._fmt(day, clock),
-            "duration_minutes": str(duration), "course": f"moodle:{course_ids[ci]}",
-            "reading_minutes": "" if reading is None else str(reading), "upload_minutes": "",
-        })
-        rows += [{"exam_id": exam_id, "student_id": s} for s in cohorts[ci]]
-    timetable.sort(key=lambda r: (r["start"], r["exam_id"]))
-    rows.sort(key=lambda r: (r["exam_id"], r["student_id"]))
-    return period_gen.Period(POLICY, seed, timetable, plans, rows)
+    """The period for POLICY, its courses in moodle: see _lms_apply.craft_period."""
+    return _craft_period("moodle", POLICY, PLAN_MIX, exams, courses, candidates, seed)
 
 
 # -- the simulated Moodle -------------------------------------------------------------------------
 
 
-def _serve(conn: Any, config: dict[str, Any], timetable: str, candidates: str) -> None:
-    """Child process: a seeded simulator until told to stop."""
-    from adapters.moodle.simulator import SimulatorConfig, SimulatorServer, seed_from_files
+class SimMoodle(SimLMS):
+    """A seeded simulator (see _lms_apply.SimLMS)."""
 
-    server = SimulatorServer(SimulatorConfig(**config))
-    server.__enter__()
-    try:
-        seeded = seed_from_files(server.sim, timetable, candidates)
-        conn.send({"base_url": server.base_url, "token": server.token, "courses": len(seeded.courses),
-                   "students": len(seeded.students), "enrollments": seeded.enrollments})
-        while conn.recv() == "cpu":  # the simulator's own CPU time so far, to show where time went
-            conn.send(time.process_time())
-    finally:
-        server.__exit__(None, None, None)
-
-
-class SimMoodle:
-    """A seeded SimulatorServer in a child process (or, with in_process, a thread of this one)."""
-
-    def __init__(self, config: dict[str, Any], files: dict[str, Path], in_process: bool) -> None:
-        self.config, self.files, self.in_process = config, files, in_process
-        self._proc = self._conn = self._server = None
-        self.info: dict[str, Any] = {}
-
-    def __enter__(self) -> SimMoodle:  # noqa: PYI034
-        if self.in_process:
-            from adapters.moodle.simulator import SimulatorConfig, SimulatorServer, seed_from_files
-
-            self._server = SimulatorServer(SimulatorConfig(**self.config))
-            self._server.__enter__()
-            seeded = seed_from_files(self._server.sim, self.files["timetable"], self.files["candidates"])
-            self.info = {"base_url": self._server.base_url, "token": self._server.token,
-                         "courses": len(seeded.courses), "students": len(seeded.students),
-                         "enrollments": seeded.enrollments}
-            return self
-        ctx = multiprocessing.get_context("spawn")
-        self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_serve, args=(child, self.config, str(self.files["timetable"]),
-                                                      str(self.files["candidates"])), daemon=True)
-        self._proc.start()
-        deadline = time.monotonic() + 300
-        while not self._conn.poll(0.2):
-            if not self._proc.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the simulator did not start (exit code {self._proc.exitcode})")
-        self.info = self._conn.recv()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._server is not None:
-            self._server.__exit__(None, None, None)
-        if self._proc is not None:
-            try:
-                self._conn.send("stop")
-            except (BrokenPipeError, OSError):
-                pass
-            self._proc.join(10)
-            if self._proc.is_alive():
-                self._proc.terminate()
-                self._proc.join(5)
-
-    def cpu_s(self) -> float | None:
-        """CPU seconds the simulator's process has used (None when it runs in this process)."""
-        if self._conn is None:
-            return None
-        self._conn.send("cpu")
-        return float(self._conn.recv())
-
-    @property
-    def base_url(self) -> str:
-        return self.info["base_url"]
-
-    @property
-    def token(self) -> str:
-        return self.info["token"]
-
-    def stats(self) -> dict[str, Any]:
-        import httpx
-
-        return httpx.get(f"{self.base_url}/__sim/stats", timeout=30).json()
-
-    def reset_stats(self) -> None:
-        import httpx
-
-        httpx.post(f"{self.base_url}/__sim/reset_stats", timeout=30)
+    module = "adapters.moodle.simulator"
 
     def ws(self, http: Any, function: str, **params: Any) -> Any:
         """One web-service call (for reading back), over plain httpx."""
@@ -232,51 +104,18 @@ class SimMoodle:
 
 
 @dataclass
-class Run:
-    wall: float = 0.0
-    plan_s: float = 0.0
-    apply_s: float = 0.0
-    operations: int = 0
-    ops_by_action: Counter = field(default_factory=Counter)
-    failed: list[str] = field(default_factory=list)
+class Run(_Run):
     manual: int = 0
-    metrics: dict[str, Any] = field(default_factory=dict)
-    stats: dict[str, Any] = field(default_factory=dict)
-    requests: list[tuple[float, float, str, str]] = field(default_factory=list)  # start, end, function, course
-    cpu_s: float = 0.0
-    plan: Any = None
-    courses: int = 0
-    split: float = 0.0
     path: str = ""
     sim_cpu_s: float | None = None  # the simulator's CPU time during the run (child process only)
 
 
-def _instrument(client: Any, log: list[tuple[float, float, str, str]]) -> None:
-    """Time every call the MoodleClient sends (headers received), through httpx event hooks."""
-    http = getattr(client, "_http", None)
-    if http is None:
-        return
-
-    async def on_request(request: Any) -> None:
-        request.extensions["bench_t0"] = time.perf_counter()
-
-    async def on_response(response: Any) -> None:
-        request = response.request
-        t0 = request.extensions.get("bench_t0")
-        if t0 is None:
-            return
-        if request.url.path.endswith("/upload.php"):
-            function, course = "webservice/upload.php", ""
-        else:
-            form = dict(parse_qsl(request.content.decode(), keep_blank_values=True))
-            function = form.get("wsfunction", "?")
-            course = form.get("courseid") or form.get("courseids[0]") or ""
-        log.append((t0, time.perf_counter(), function, course))
-
-    hooks = http.event_hooks
-    hooks["request"] = [*hooks.get("request", []), on_request]
-    hooks["response"] = [*hooks.get("response", []), on_response]
-    http.event_hooks = hooks
+def _describe(request: Any) -> tuple[str, str]:
+    """(web-service function, course id) of a call the MoodleClient sends."""
+    if request.url.path.endswith("/upload.php"):
+        return "webservice/upload.php", ""
+    form = dict(parse_qsl(request.content.decode(), keep_blank_values=True))
+    return form.get("wsfunction", "?"), form.get("courseid") or form.get("courseids[0]") or ""
 
 
 def run_lms_bridge(moodle: SimMoodle, policy: Any, period: Any, in_flight: int) -> Run:
@@ -294,7 +133,7 @@ def run_lms_bridge(moodle: SimMoodle, policy: Any, period: Any, in_flight: int) 
         conn = Connections(moodle_url=moodle.base_url, moodle_token=moodle.token)
         async with open_connections(conn, policy.calendar.zone) as conns:
             client = conns.clients[0]
-            _instrument(client, out.requests)
+            instrument(client, out.requests, _describe)
             c0, t0 = time.process_time(), time.perf_counter()
             plan = await plan_sync(policy, period, conns.adapters)
             t1 = time.perf_counter()
@@ -303,12 +142,8 @@ def run_lms_bridge(moodle: SimMoodle, policy: Any, period: Any, in_flight: int) 
             out.plan_s, out.apply_s, out.wall = t1 - t0, t2 - t1, t2 - t0
             out.cpu_s = time.process_time() - c0
             out.split = t1
-            out.plan = plan
-            out.courses = len(plan.courses)
-            out.operations = len(plan.operations)
+            record_plan(out, plan)
             out.manual = len(plan.manual)
-            out.ops_by_action = Counter(op.action.name.lower() for op in plan.operations)
-            out.failed = [f"{c.course}: {c.error or c.failed_at}" for c in plan.courses if c.failed]
             adapter = conns.adapters["moodle"]
             out.path = (await adapter.path()).describe()
             m = client.metrics
@@ -321,16 +156,6 @@ def run_lms_bridge(moodle: SimMoodle, policy: Any, period: Any, in_flight: int) 
     out.sim_cpu_s = None if sim_cpu0 is None or sim_cpu1 is None else sim_cpu1 - sim_cpu0
     out.stats = moodle.stats()
     return out
-
-
-def _concurrency(run: Run, phase: str = "all") -> tuple[float, float, float]:
-    """Sum of round trips, mean round trip, mean calls in flight over the phase's wall time."""
-    reqs = [r for r in run.requests if phase == "all" or (phase == "plan") == (r[0] < run.split)]
-    span = {"all": run.wall, "plan": run.plan_s, "apply": run.apply_s}[phase]
-    if not reqs:
-        return 0.0, 0.0, 0.0
-    busy = sum(end - start for start, end, _, _ in reqs)
-    return busy, busy / len(reqs), busy / span if span else 0.0
 
 
 # -- the minimum and the bound ---------------------------------------------------------------------
@@ -617,7 +442,7 @@ def _run(args: argparse.Namespace, folder: Path) -> int:
     deliveries = Counter(e.delivery.value for e in period.exams)
     students = {r["student_id"] for r in period_rows.candidates}
     exam_ids = sorted(e.exam_id for e in period.exams)
-    sample = sorted(random.Random(f"baseline:{args.seed}").sample(exam_ids, min(args.baseline_exams, len(exam_ids))))
+    sample = baseline_sample(exam_ids, args.seed, args.baseline_exams)
 
     # -- lms_bridge: apply, then a no-op re-apply on the same Moodle -------------------------------
     with SimMoodle(config, files, args.in_process) as moodle:
@@ -662,8 +487,8 @@ def _run(args: argparse.Namespace, folder: Path) -> int:
     print(f"(setup, not measured: period {gen_s:.1f} s; seeding {seeded['enrollments']:,} enrolments)")
     print()
 
-    busy, mean_rtt, mean_conc = _concurrency(first)
-    plan_conc, apply_conc = _concurrency(first, "plan")[2], _concurrency(first, "apply")[2]
+    busy, mean_rtt, mean_conc = concurrency(first)
+    plan_conc, apply_conc = concurrency(first, "plan")[2], concurrency(first, "apply")[2]
     print("lms_bridge apply (plan_sync + apply_sync through open_connections):")
     rows = [
         ("wall time", _fmt_s(first.wall), f"plan {_fmt_s(first.plan_s)}, apply {_fmt_s(first.apply_s)}"),

@@ -412,9 +412,16 @@ def send_clarification(ctx: JobContext, claim: Claim) -> Outcome:
                 out.append((course, ident, new))
             return out
 
+    from adapters.moodle.errors import (MoodleAccessException, MoodleConfigurationError, MoodleInvalidToken,
+                                        MoodleMissingFunction, MoodlePermissionError, MoodleUnknownFunction)
+
     try:
         posted = asyncio.run(post())
     except clarify.NoAnnouncements as exc:
+        raise JobError(str(exc)) from None
+    except (MoodleAccessException, MoodleConfigurationError, MoodleInvalidToken, MoodleMissingFunction,
+            MoodlePermissionError, MoodleUnknownFunction) as exc:
+        # The site's set-up refuses it: a retry cannot succeed until an admin acts, so fail now.
         raise JobError(str(exc)) from None
 
     def finish(session: Session, now: datetime) -> None:

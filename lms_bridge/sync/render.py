@@ -15,7 +15,7 @@ _SIGN = {
 }
 
 
-def _value(v: object, zone: ZoneInfo) -> str:
+def value_text(v: object, zone: ZoneInfo) -> str:
     if v is None:
         return "(none)"
     if isinstance(v, datetime):
@@ -40,7 +40,7 @@ def plan_text(plan: SyncPlan, zone: ZoneInfo) -> str:
             lines.append(f"    {_SIGN.get(op.action, '~')} {op.exam_id}: {op.action.value} {op.subject}"
                          f"  ({', '.join(op.reasons)})")
             for c in op.changes:
-                lines.append(f"        {c.field}: {_value(c.before, zone)} -> {_value(c.after, zone)}")
+                lines.append(f"        {c.field}: {value_text(c.before, zone)} -> {value_text(c.after, zone)}")
         for step in course.manual:
             lines.append(f"    ! {step.exam_id}: BY HAND {step.subject}: {step.instruction}")
             lines.append(f"        (why: {step.reason})")

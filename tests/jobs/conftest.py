@@ -1,29 +1,25 @@
 """Fixtures for the job tests: databases (SQLite; PostgreSQL as in tests/store), an exam period
 written relative to now, and the Canvas simulator.
 
-PostgreSQL: $LMS_BRIDGE_TEST_POSTGRES_URL (default root on 127.0.0.1, database `test`). Each
-session creates a throwaway database; each test gets its own schema in it, reachable from
-other processes through the URL's `options=-csearch_path=...`. Unreachable: the PostgreSQL
+PostgreSQL: tests/support/postgres.py (a throwaway database per session; each test gets its own
+schema in it, reachable from other processes through the URL). Unreachable: the PostgreSQL
 cases skip with the reason (fail under LMS_BRIDGE_REQUIRE_SERVICES=1).
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import URL, create_engine, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import URL
 
-from lms_bridge.store.database import database_url, make_engine, upgrade
+from lms_bridge.store.database import make_engine, upgrade
+from tests.support.postgres import postgres_database, schema_url  # noqa: F401 - fixture
 
-POSTGRES_URL_ENV = "LMS_BRIDGE_TEST_POSTGRES_URL"
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://root@127.0.0.1:5432/test"
 REPO = Path(__file__).resolve().parents[2]
 
 # Plan numbers no timestamp, id or count in these tests can contain: the log grep looks for them.
@@ -37,50 +33,14 @@ s5,{PLAN_PERCENT},{PLAN_BREAKS}
 """
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("LMS_BRIDGE_REQUIRE_SERVICES") == "1":
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[URL]:
-    """A database made for this test session (dropped at its end)."""
-    server = make_url(database_url(os.environ.get(POSTGRES_URL_ENV) or DEFAULT_POSTGRES_URL))
-    admin = create_engine(server, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
-    name = f"lmsb_jobs_{secrets.token_hex(5)}"
-    shown = server.render_as_string(hide_password=True)
-    try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except DBAPIError as exc:
-        admin.dispose()
-        _unavailable(f"PostgreSQL not usable at {shown}: {str(exc.orig or exc).strip().splitlines()[0]}")
-    try:
-        yield server.set(database=name)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
 @pytest.fixture
-def pg_url(postgres_server: URL) -> Iterator[str]:
+def pg_url(postgres_database: URL) -> Iterator[str]:
     """A URL (string, for subprocesses too) of an empty schema of its own, migrated to head."""
-    schema = f"t_{secrets.token_hex(5)}"
-    owner = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
-    with owner.connect() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = postgres_server.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    try:
+    with schema_url(postgres_database) as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
         yield url
-    finally:
-        with owner.connect() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        owner.dispose()
 
 
 @pytest.fixture

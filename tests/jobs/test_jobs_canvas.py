@@ -19,20 +19,17 @@ from sqlalchemy.orm import Session
 
 from lms_bridge import services
 from lms_bridge.cli import main
-from lms_bridge.connections import Connections
 from lms_bridge.domain.model import ExamPeriod, Sitting
 from lms_bridge.inputs import read_period
 from lms_bridge.jobs import kinds, office, queue
-from lms_bridge.jobs.alerts import AlertSink, list_alerts
+from lms_bridge.jobs.alerts import list_alerts
 from lms_bridge.jobs.converge import load_state
-from lms_bridge.jobs.handlers import JobContext
-from lms_bridge.jobs.settings import JobSettings
 from lms_bridge.jobs.status import exam_statuses
-from lms_bridge.jobs.worker import Node
 from lms_bridge.policies import load_policy
 from lms_bridge.store.job_models import AlertRow, ExamStatusRow, IncidentRow, ReleaseShiftRow, WorkItemRow
 from lms_bridge.store.models import AuditRow
 from tests.jobs.conftest import PLAN_BREAKS, PLAN_PERCENT, PLANS, Period, soon
+from tests.support.workers import node_for, run_until_idle
 
 POLICY = "qmu"
 LONDON_FMT = "%Y-%m-%d %H:%M"
@@ -47,28 +44,6 @@ def do_import(url: str, period: Period, policy: str = POLICY) -> str:
                                        "--database", url])
     assert result.exit_code == 0, result.output
     return result.output
-
-
-def node_for(engine, canvas, **settings) -> Node:  # noqa: ANN001, ANN003
-    base = {"poll_seconds": 0.05, "backoff_base_seconds": 0.1, "recheck_after_seconds": 0.0, "concurrency": 2}
-    ctx = JobContext(engine=engine, node="test-node", connections=Connections(canvas.base_url, canvas.token),
-                     settings=JobSettings(**(base | settings)), alerts=AlertSink())
-    return Node(ctx)
-
-
-def run_until_idle(node: Node, timeout: float = 90) -> None:
-    """Run work until nothing is due within a few seconds (deferred items included)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        node.worker.drain()
-        with Session(node.ctx.engine) as session:
-            soon_due = session.scalars(select(WorkItemRow.id).where(
-                WorkItemRow.state.in_(("pending", "running")),
-                WorkItemRow.due_at <= datetime.now(UTC) + timedelta(seconds=3))).all()
-        if not soon_due:
-            return
-        assert time.monotonic() < deadline, f"work still due: {soon_due}"
-        time.sleep(0.1)
 
 
 def api(server) -> httpx.Client:  # noqa: ANN001

@@ -1,78 +1,26 @@
 """Fixtures for the store tests: every database test runs on SQLite and on PostgreSQL.
 
-PostgreSQL comes from $LMS_BRIDGE_TEST_POSTGRES_URL (default: root on 127.0.0.1, database
-`test`). Each test session creates its own throwaway database and drops it at the end; each
-test gets its own schema inside it, so runs and tests never see each other's rows. When the
-server is unreachable the PostgreSQL cases are skipped with the reason, unless
-$LMS_BRIDGE_REQUIRE_SERVICES=1 (CI), where they fail instead.
+PostgreSQL: tests/support/postgres.py (a throwaway database per session, a schema per test,
+so runs and tests never see each other's rows; unreachable: the PostgreSQL cases skip with the
+reason, or fail under LMS_BRIDGE_REQUIRE_SERVICES=1).
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
-from typing import Any, NoReturn
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import URL, Engine, create_engine, event, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import URL, Engine, event
 from sqlalchemy.orm import Session
 
 from lms_bridge.domain.model import Delivery, Exam, ExamPeriod, Sitting, SupportPlan
-from lms_bridge.store.database import database_url, make_engine, session_factory, upgrade
-
-POSTGRES_URL_ENV = "LMS_BRIDGE_TEST_POSTGRES_URL"
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://root@127.0.0.1:5432/test"
-REQUIRE_SERVICES_ENV = "LMS_BRIDGE_REQUIRE_SERVICES"
-
-
-def _unavailable(reason: str) -> NoReturn:
-    if os.environ.get(REQUIRE_SERVICES_ENV) == "1":
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason)
-
-
-def _first_line(exc: DBAPIError) -> str:
-    lines = str(exc.orig or exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
-
-
-def _create_database(admin: Engine, name: str, shown: str) -> str | None:
-    """Create the database; on failure, the reason (returned, so pytest shows no traceback)."""
-    try:
-        connection = admin.connect()
-    except DBAPIError as exc:
-        return f"PostgreSQL not reachable at {shown}: {_first_line(exc)}"
-    try:
-        with connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except DBAPIError as exc:
-        return f"PostgreSQL at {shown} cannot create a test database: {_first_line(exc)}"
-    return None
-
-
-@pytest.fixture(scope="session")
-def postgres_database() -> Iterator[URL]:
-    """The URL of a database created for this test session (dropped at its end)."""
-    server = make_url(database_url(os.environ.get(POSTGRES_URL_ENV) or DEFAULT_POSTGRES_URL))
-    admin = create_engine(server, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
-    name = f"lmsb_{secrets.token_hex(6)}"
-    failure = _create_database(admin, name, server.render_as_string(hide_password=True))
-    if failure is not None:
-        admin.dispose()
-        _unavailable(failure)
-    try:
-        yield server.set(database=name)
-    finally:
-        with admin.connect() as connection:
-            # FORCE (PostgreSQL 13+): a test that leaked a connection must not leak the database.
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
+from lms_bridge.store.database import make_engine, session_factory, upgrade
+from tests.support.postgres import postgres_database, schema_url  # noqa: F401 - fixture
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def engine(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iterator[Engine]:
@@ -83,19 +31,12 @@ def engine(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iterat
         engine.dispose()
         return
     database: URL = request.getfixturevalue("postgres_database")
-    schema = f"t_{secrets.token_hex(6)}"
-    owner = create_engine(database, isolation_level="AUTOCOMMIT")
-    with owner.connect() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = database.update_query_dict({"options": f"-csearch_path={schema}"})
-    engine = make_engine(url.render_as_string(hide_password=False))
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with owner.connect() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        owner.dispose()
+    with schema_url(database) as url:
+        engine = make_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 @pytest.fixture

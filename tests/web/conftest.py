@@ -8,11 +8,9 @@ rest breaks, s2 50%, s5 100%.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +20,10 @@ from flask import Flask
 from lms_bridge.inputs import read_period
 from lms_bridge.policies import load_policy
 from lms_bridge.store.repositories import import_period
-from tests.lti.platforms import INSTRUCTOR, LEARNER, TOOL, FakePlatform, launch, make_app, register
+from tests.lti.platforms import INSTRUCTOR, LEARNER, TOOL, FakePlatform, launch
+from tests.support import pages
+from tests.support.apps import close_app, platform_app
+from tests.support.pages import text_of  # noqa: F401 - the tests import it from here
 
 TIMETABLE = """\
 exam_id,title,delivery,start,duration_minutes,reading_minutes,course
@@ -108,49 +109,15 @@ class Tool:
 @pytest.fixture
 def tool(tmp_path: Path, period_files: dict[str, Path]) -> Iterator[Tool]:
     canvas, moodle = FakePlatform.canvas(), FakePlatform.moodle()
-    app = make_app(tmp_path)
-    register(app, canvas)
-    register(app, moodle)
+    app = platform_app(tmp_path, canvas, moodle)
     seed_store(app, period_files)
     yield Tool(app, app.test_client(), canvas, moodle)
-    runner = app.extensions.get("lms_bridge.apply_runner")
-    for run_id in list(getattr(runner, "_runs", {})):
-        runner.wait(run_id, 30)
-    app.extensions["lms_bridge.lti"].close()
-    app.extensions["lms_bridge.engine"].dispose()
+    close_app(app)
 
 
 # --- reading pages ------------------------------------------------------------------------------
 
 
-class _Forms(HTMLParser):
-    """The hidden fields of each form on a page (launch id and CSRF token)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[dict[str, str]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if tag == "form":
-            self.forms.append({"_action": a.get("action") or ""})
-        elif tag == "input" and self.forms and a.get("type") == "hidden" and a.get("name"):
-            self.forms[-1][a["name"]] = a.get("value") or ""
-
-
 def hidden_fields(html: str, index: int = 0) -> dict[str, str]:
-    parser = _Forms()
-    parser.feed(html)
-    fields = dict(parser.forms[index])
-    fields.pop("_action")
-    return fields
-
-
-def text_of(html: str) -> str:
-    """The page as words (tags and the SVG's markup dropped, its text kept)."""
-    body = re.sub(r"<head>.*?</head>", " ", html, flags=re.S)
-    body = re.sub(r"<script.*?</script>", " ", body, flags=re.S)
-    body = re.sub(r"<[^>]+>", " ", body)
-    import html as h
-
-    return re.sub(r"\s+", " ", h.unescape(body)).strip()
+    """The hidden fields of the index-th form on the page, whatever its method."""
+    return pages.hidden_fields(html, index)

@@ -8,7 +8,6 @@ real HTTP, like the LMS iframe would. Screenshots go to test-artifacts/screensho
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,21 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
+from flask import Flask
 
 from adapters.canvas.simulator import SimulatorConfig, SimulatorServer, seed_from_files
 from lms_bridge.store.registry import add_lms_connection
-from tests.lti.platforms import INSTRUCTOR, LEARNER, FakePlatform, live_launch, make_app, register
+from tests.lti.platforms import INSTRUCTOR, LEARNER, FakePlatform, live_launch
+from tests.support.apps import close_app, platform_app
+from tests.support.browser import assert_accessible, browser, live_server, shot  # noqa: F401 - fixture
 
 from .conftest import seed_store
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-
 
 @dataclass
 class Live:
@@ -50,17 +45,16 @@ class Live:
 
 @pytest.fixture
 def live(tmp_path: Path, period_files: dict[str, Path]) -> Iterator[Live]:
-    holder: dict[str, Any] = {}
-    server = make_server("127.0.0.1", 0, lambda env, start: holder["app"](env, start), threaded=True)
-    base_url = f"http://127.0.0.1:{server.server_port}"
-    app = make_app(tmp_path, LTI_BASE_URL=base_url, TESTING=False)
-    canvas = FakePlatform.canvas(tool_base=base_url)
-    register(app, canvas)
-    seed_store(app, period_files)
-    holder["app"] = app
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    with SimulatorServer(SimulatorConfig()) as lms:
+    canvas: FakePlatform | None = None
+
+    def build(base_url: str) -> Flask:
+        nonlocal canvas
+        canvas = FakePlatform.canvas(tool_base=base_url)
+        app = platform_app(tmp_path, canvas, LTI_BASE_URL=base_url, TESTING=False)
+        seed_store(app, period_files)
+        return app
+
+    with SimulatorServer(SimulatorConfig()) as lms, live_server(build) as (base_url, app):
         seed_from_files(lms.sim, period_files["timetable"], period_files["candidates"])
         with app.extensions["lms_bridge.sessions"].begin() as session:
             add_lms_connection(session, name="canvas", kind="canvas", base_url=lms.base_url, token=lms.token,
@@ -68,24 +62,7 @@ def live(tmp_path: Path, period_files: dict[str, Path]) -> Iterator[Live]:
         try:
             yield Live(base_url, canvas, app)
         finally:
-            server.shutdown()
-            thread.join(5)
-            runner = app.extensions.get("lms_bridge.apply_runner")
-            for run_id in list(getattr(runner, "_runs", {})):
-                runner.wait(run_id, 30)
-            app.extensions["lms_bridge.lti"].close()
-            app.extensions["lms_bridge.engine"].dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"Debian chromium not found at {CHROMIUM} (apt-get install chromium); no browser is downloaded")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python) is not installed")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
+            close_app(app)
 
 
 @pytest.fixture
@@ -95,95 +72,6 @@ def page(browser: Any) -> Iterator[Any]:
     p.set_default_timeout(20_000)
     yield p
     context.close()
-
-
-def shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-# A basic, automated accessibility check (not a full audit): labels, text alternatives, table
-# headers, landmarks and headings, ids, accessible names, and WCAG AA text contrast.
-A11Y_CHECK = r"""
-() => {
-  const problems = [];
-  const textOf = (id) => (document.getElementById(id)?.textContent || '').trim();
-  const named = (el) => {
-    if ((el.getAttribute('aria-label') || '').trim()) return true;
-    const by = el.getAttribute('aria-labelledby');
-    if (by && by.split(/\s+/).every(textOf)) return true;
-    if (el.id && (document.querySelector(`label[for="${CSS.escape(el.id)}"]`)?.textContent || '').trim()) return true;
-    return !!el.closest('label');
-  };
-  for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea, progress'))
-    if (!named(el)) problems.push('no label: ' + el.outerHTML.slice(0, 90));
-  for (const fs of document.querySelectorAll('fieldset'))
-    if (!(fs.querySelector('legend')?.textContent || '').trim()) problems.push('fieldset without legend');
-  for (const img of document.querySelectorAll('img'))
-    if (!img.hasAttribute('alt')) problems.push('img without alt: ' + img.src);
-  for (const svg of document.querySelectorAll('svg')) {
-    if (svg.closest('[aria-hidden="true"]')) continue;
-    if (svg.getAttribute('role') !== 'img' || !named(svg)) problems.push('svg without a text alternative');
-  }
-  for (const t of document.querySelectorAll('table')) {
-    if (!(t.querySelector('caption')?.textContent || '').trim()) problems.push('table without caption');
-    for (const th of t.querySelectorAll('th')) if (!th.getAttribute('scope')) problems.push('th without scope');
-  }
-  for (const el of document.querySelectorAll('a, button'))
-    if (!(el.textContent || '').trim() && !named(el)) problems.push('no accessible name: ' + el.outerHTML.slice(0, 90));
-  const ids = [...document.querySelectorAll('[id]')].map(e => e.id);
-  for (const id of new Set(ids)) if (ids.filter(x => x === id).length > 1) problems.push('duplicate id ' + id);
-  for (const el of document.querySelectorAll('[aria-describedby]'))
-    for (const id of el.getAttribute('aria-describedby').split(/\s+/))
-      if (!document.getElementById(id)) problems.push('aria-describedby points nowhere: ' + id);
-  if (!document.documentElement.lang) problems.push('no lang on html');
-  if (!document.title.trim()) problems.push('no title');
-  if (document.querySelectorAll('main').length !== 1) problems.push('not exactly one main');
-  if (document.querySelectorAll('h1').length !== 1) problems.push('not exactly one h1');
-  const skip = document.querySelector('a.skip-link');
-  if (!skip || !document.querySelector(skip.getAttribute('href'))) problems.push('no working skip link');
-  // heading levels never skip (h2 -> h4)
-  let last = 0;
-  for (const h of document.querySelectorAll('h1, h2, h3, h4, h5, h6')) {
-    const level = +h.tagName[1];
-    if (last && level > last + 1) problems.push('heading level skips to ' + h.tagName + ': ' + h.textContent.trim());
-    last = level;
-  }
-  // text contrast (WCAG 2 AA): 4.5:1, or 3:1 for large text
-  const rgb = (s) => (s.match(/[\d.]+/g) || []).map(Number);
-  const lum = ([r, g, b]) => {
-    const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4); };
-    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
-  };
-  const background = (el) => {
-    for (let e = el; e; e = e.parentElement) {
-      const c = rgb(getComputedStyle(e).backgroundColor);
-      if (c.length >= 3 && (c.length < 4 || c[3] > 0)) return c;
-    }
-    return [255, 255, 255];
-  };
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  const checked = new Set();
-  while (walker.nextNode()) {
-    const node = walker.currentNode, el = node.parentElement;
-    if (!node.textContent.trim() || !el || checked.has(el) || el.closest('svg')) continue;
-    checked.add(el);
-    const style = getComputedStyle(el), box = el.getBoundingClientRect();
-    if (style.visibility === 'hidden' || style.display === 'none' || box.width <= 1 || box.height <= 1) continue;
-    const fg = lum(rgb(style.color)), bg = lum(background(el));
-    const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
-    const size = parseFloat(style.fontSize), bold = +style.fontWeight >= 700;
-    const needed = (size >= 24 || (bold && size >= 18.66)) ? 3 : 4.5;
-    if (ratio < needed) problems.push(`contrast ${ratio.toFixed(2)} < ${needed}: "${node.textContent.trim().slice(0, 40)}"`);
-  }
-  return problems;
-}
-"""
-
-
-def assert_accessible(page: Any) -> None:
-    problems = page.evaluate(A11Y_CHECK)
-    assert problems == [], f"{page.url}: {problems}"
 
 
 def tab_to(page: Any, selector: str, limit: int = 80) -> None:

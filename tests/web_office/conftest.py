@@ -16,7 +16,6 @@ Instructor `t1` (not office) and the Learner s1.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -43,9 +42,11 @@ from tests.lti.platforms import (
     TOOL,
     FakePlatform,
     launch,
-    make_app,
-    register,
 )
+from tests.support import pages, workers
+from tests.support.apps import close_app, platform_app
+from tests.support.pages import forms_of, text_of  # noqa: F401 - the tests import them from here
+from tests.support.workers import run_until_idle  # noqa: F401
 
 POLICY = "qmu"
 PLAN_PERCENT = "37.5"
@@ -182,9 +183,7 @@ def office_app(tmp_path: Path, canvas: FakePlatform, moodle: FakePlatform, **con
     settings = {"EXAMS_OFFICE": [f"{canvas.issuer}|{OFFICER}", f"{moodle.issuer}|{MOODLE_OFFICER}"],
                 "LMS_BRIDGE_POLICY": POLICY}
     settings.update(config)
-    app = make_app(tmp_path, **settings)
-    register(app, canvas)
-    register(app, moodle)
+    app = platform_app(tmp_path, canvas, moodle, **settings)
     office.register(app)
     return app
 
@@ -194,36 +193,15 @@ def tool(tmp_path: Path) -> Iterator[Office]:
     canvas, moodle = FakePlatform.canvas(), FakePlatform.moodle()
     app = office_app(tmp_path, canvas, moodle)
     yield Office(app, app.test_client(), canvas, moodle)
-    app.extensions["lms_bridge.lti"].close()
-    app.extensions["lms_bridge.engine"].dispose()
+    close_app(app)
 
 
 # --- reading pages ------------------------------------------------------------------------------
 
 
-class _Forms(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[dict[str, str]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if tag == "form":
-            self.forms.append({"_action": a.get("action") or "", "_method": (a.get("method") or "get").lower()})
-        elif tag == "input" and self.forms and a.get("type") == "hidden" and a.get("name"):
-            self.forms[-1][a["name"]] = a.get("value") or ""
-
-
-def forms_of(html: str) -> list[dict[str, str]]:
-    parser = _Forms()
-    parser.feed(html)
-    return parser.forms
-
-
 def hidden_fields(html: str, index: int = 0, *, method: str = "post") -> dict[str, str]:
     """The hidden fields of the index-th form with this method."""
-    found = [f for f in forms_of(html) if f["_method"] == method][index]
-    return {k: v for k, v in found.items() if not k.startswith("_")}
+    return pages.hidden_fields(html, index, method=method)
 
 
 class _Tables(HTMLParser):
@@ -277,44 +255,9 @@ def table(html: str, css: str) -> list[list[str]]:
     raise AssertionError(f"no table {css!r} on the page")
 
 
-def text_of(html: str) -> str:
-    import html as h
-
-    body = re.sub(r"<head>.*?</head>", " ", html, flags=re.S)
-    body = re.sub(r"<script.*?</script>", " ", body, flags=re.S)
-    body = re.sub(r"<[^>]+>", " ", body)
-    return re.sub(r"\s+", " ", h.unescape(body)).strip()
-
-
 # --- the job workers ----------------------------------------------------------------------------
 
 
 def node_for(engine: Any, canvas: Any) -> Any:
     """A job node against the Canvas simulator (what `lms-bridge worker` runs)."""
-    from lms_bridge.connections import Connections
-    from lms_bridge.jobs.alerts import AlertSink
-    from lms_bridge.jobs.handlers import JobContext
-    from lms_bridge.jobs.settings import JobSettings
-    from lms_bridge.jobs.worker import Node
-
-    settings = JobSettings(poll_seconds=0.05, backoff_base_seconds=0.1, recheck_after_seconds=0.0, concurrency=2)
-    ctx = JobContext(engine=engine, node="office-test-node", connections=Connections(canvas.base_url, canvas.token),
-                     settings=settings, alerts=AlertSink())
-    return Node(ctx)
-
-
-def run_until_idle(node: Any, timeout: float = 90) -> None:
-    """Run queued work until nothing is due within a few seconds (deferred items included)."""
-    from lms_bridge.store.job_models import WorkItemRow
-
-    deadline = time.monotonic() + timeout
-    while True:
-        node.worker.drain()
-        with Session(node.ctx.engine) as session:
-            due = session.scalars(select(WorkItemRow.id).where(
-                WorkItemRow.state.in_(("pending", "running")),
-                WorkItemRow.due_at <= datetime.now(UTC) + timedelta(seconds=3))).all()
-        if not due:
-            return
-        assert time.monotonic() < deadline, f"work still due: {due}"
-        time.sleep(0.1)
+    return workers.node_for(engine, canvas, node="office-test-node")

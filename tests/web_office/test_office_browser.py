@@ -6,7 +6,6 @@ Screenshots go to test-artifacts/screenshots/office-*.png."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,19 +14,20 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from werkzeug.serving import make_server
+from flask import Flask
 
 from lms_bridge.jobs.alerts import AlertSink
 from lms_bridge.jobs.status import APPLIED, DRIFTED, VERIFIED, record_status
 from tests.lti.platforms import INSTRUCTOR, FakePlatform, live_launch
-from tests.web.test_browser import A11Y_CHECK, CHROMIUM, CHROMIUM_ARGS
+from tests.support.apps import close_app
+from tests.support.browser import assert_accessible, browser, live_server  # noqa: F401 - fixture
+from tests.support.browser import shot as screenshot
 
 from .conftest import OFFICER, Files, office_app, seed_store
 from .test_office_period import small_policy
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 LONDON = ZoneInfo("Europe/London")
 
 
@@ -49,52 +49,33 @@ class Live:
 
 @pytest.fixture
 def live(tmp_path: Path, files: Files) -> Iterator[Live]:
-    holder: dict[str, Any] = {}
-    server = make_server("127.0.0.1", 0, lambda env, start: holder["app"](env, start), threaded=True)
-    base_url = f"http://127.0.0.1:{server.server_port}"
-    canvas, moodle = FakePlatform.canvas(tool_base=base_url), FakePlatform.moodle(tool_base=base_url)
-    app = office_app(tmp_path, canvas, moodle, LTI_BASE_URL=base_url, TESTING=False)
-    name, text = small_policy()
-    seed_store(app, files, policy_text=text, policy_name=name)
-    now = datetime.now(UTC)
-    with app.extensions["lms_bridge.sessions"].begin() as session:
-        record_status(session, "E1", state=VERIFIED, now=now, course="canvas:101", operations=0, differing=0)
-        record_status(session, "E2", state=APPLIED, now=now, course="canvas:101", operations=4, differing=6)
-        record_status(session, "E3", state=DRIFTED, now=now, course="canvas:102", operations=2, differing=1,
-                      message="exam E3 in canvas:102 drifted: 1 candidates' windows differ; a repair is queued")
-        AlertSink().raise_(session, kind="drift", at=now, exam_id="E3", course="canvas:102",
-                           message="exam E3 in canvas:102 drifted: 1 candidates' windows differ from the plan")
-    holder["app"] = app
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield Live(base_url, canvas, app)
-    finally:
-        server.shutdown()
-        thread.join(5)
-        app.extensions["lms_bridge.lti"].close()
-        app.extensions["lms_bridge.engine"].dispose()
+    canvas: FakePlatform | None = None
 
+    def build(base_url: str) -> Flask:
+        nonlocal canvas
+        canvas, moodle = FakePlatform.canvas(tool_base=base_url), FakePlatform.moodle(tool_base=base_url)
+        app = office_app(tmp_path, canvas, moodle, LTI_BASE_URL=base_url, TESTING=False)
+        name, text = small_policy()
+        seed_store(app, files, policy_text=text, policy_name=name)
+        now = datetime.now(UTC)
+        with app.extensions["lms_bridge.sessions"].begin() as session:
+            record_status(session, "E1", state=VERIFIED, now=now, course="canvas:101", operations=0, differing=0)
+            record_status(session, "E2", state=APPLIED, now=now, course="canvas:101", operations=4, differing=6)
+            record_status(session, "E3", state=DRIFTED, now=now, course="canvas:102", operations=2, differing=1,
+                          message="exam E3 in canvas:102 drifted: 1 candidates' windows differ; a repair is queued")
+            AlertSink().raise_(session, kind="drift", at=now, exam_id="E3", course="canvas:102",
+                               message="exam E3 in canvas:102 drifted: 1 candidates' windows differ from the plan")
+        return app
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"Debian chromium not found at {CHROMIUM} (apt-get install chromium); no browser is downloaded")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python) is not installed")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
+    with live_server(build) as (base_url, app):
+        try:
+            yield Live(base_url, canvas, app)
+        finally:
+            close_app(app)
 
 
 def shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"office-{name}.png"), full_page=True)
-
-
-def assert_accessible(page: Any) -> None:
-    problems = page.evaluate(A11Y_CHECK)
-    assert problems == [], f"{page.url}: {problems}"
+    screenshot(page, f"office-{name}")
 
 
 def test_office_overview_heatmap_and_incident_preview(live: Live, browser: Any, files: Files) -> None:

@@ -8,8 +8,9 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
+
+from adapters.simkit.server import serve_until_interrupted
 
 from .app import create_app
 from .config import SimulatorConfig
@@ -50,17 +51,5 @@ def serve_forever(
     if (timetable is None) != (candidates is None):
         raise ValueError("--timetable and --candidates go together")
     seeded = seed_from_files(server.sim, timetable, candidates) if timetable and candidates else None
-    with server:
-        print(f"Canvas simulator at {server.base_url}  (API {server.api_url})", flush=True)
-        print(f"token: {server.token}", flush=True)
-        if seeded:
-            ids = [str(c) for c in seeded.courses.values()]
-            shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
-            print(f"courses: {shown or 'none'}; {len(seeded.students)} students, "
-                  f"{seeded.enrollments} enrolments", flush=True)
-        print(f"stats: {server.base_url}/__sim/stats", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+    serve_until_interrupted(server, lambda: [f"Canvas simulator at {server.base_url}  (API {server.api_url})"],
+                            seeded)

@@ -1,109 +1,40 @@
-"""Latency, random faults (seeded) and deterministic fault injection for tests.
-
-The dangerous faults are the ones after a write: a client that times out, or whose connection
-is dropped, cannot tell whether its write happened. `after=True` (or, for random faults, a draw
-against `write_applied_on_fault`) executes the request before failing it.
-"""
+"""Canvas fault injection: rules by HTTP method and path regex (the machinery is adapters.simkit.faults)."""
 
 from __future__ import annotations
 
-import random
 import re
-import threading
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable
 
-from .config import SimulatorConfig
+from adapters.simkit.faults import Decision, FaultKind, FaultRule
+from adapters.simkit.faults import FaultInjector as _FaultInjector
 
-FaultKind = Literal["none", "status", "timeout", "drop"]
-_RANDOM_STATUSES = (500, 502, 503)
+__all__ = ["Decision", "FaultInjector", "FaultKind", "FaultRule"]
 
 
-@dataclass
-class Decision:
-    kind: FaultKind = "none"
-    status: int = 0
-    after: bool = False  # execute the request, then fail
-    sleep_s: float = 0.0
+def _route(method: str, path_regex: str) -> Callable[[str, str], bool]:
+    method, pattern = method.upper(), re.compile(path_regex)
+
+    def applies(m: str, path: str) -> bool:
+        return method in ("*", m) and pattern.search(path) is not None
+
+    return applies
 
 
-@dataclass
-class FaultRule:
-    method: str  # "*" for any
-    path: re.Pattern[str]
-    kind: FaultKind
-    remaining: int
-    status: int = 500
-    after: bool = False
-    sleep_s: float | None = None
-
-    def matches(self, method: str, path: str) -> bool:
-        return self.remaining > 0 and self.method in ("*", method) and self.path.search(path) is not None
-
-
-class FaultInjector:
-    def __init__(self, config: SimulatorConfig) -> None:
-        self.config = config
-        self._rng = random.Random(config.seed)
-        self._lock = threading.Lock()
-        self._rules: list[FaultRule] = []
-
-    # -- deterministic injection ---------------------------------------------------------------
+class FaultInjector(_FaultInjector):
+    """Rules match a METHOD ("*" for any) and a path regex (`re.search`)."""
 
     def fail_next(self, n: int, method: str, path_regex: str, status: int = 500, *, after: bool = False) -> None:
         """The next `n` requests matching METHOD and path regex get `status`."""
-        self._add(FaultRule(method.upper(), re.compile(path_regex), "status", n, status=status, after=after))
+        self._add(FaultRule(_route(method, path_regex), "status", n, status=status, after=after))
 
     def drop_next(self, method: str, path_regex: str, n: int = 1, *, after: bool = False) -> None:
         """Close the connection without a response; `after=True` executes the request first."""
-        self._add(FaultRule(method.upper(), re.compile(path_regex), "drop", n, after=after))
+        self._add(FaultRule(_route(method, path_regex), "drop", n, after=after))
 
     def timeout_next(self, method: str, path_regex: str, n: int = 1, *, after: bool = False,
                      seconds: float | None = None) -> None:
         """Hold the response past the client's timeout; `after=True` executes the request first."""
-        self._add(FaultRule(method.upper(), re.compile(path_regex), "timeout", n, after=after, sleep_s=seconds))
-
-    def clear(self) -> None:
-        with self._lock:
-            self._rules.clear()
-
-    def pending(self) -> int:
-        with self._lock:
-            return sum(r.remaining for r in self._rules)
-
-    def _add(self, rule: FaultRule) -> None:
-        with self._lock:
-            self._rules.append(rule)
-
-    # -- per request -----------------------------------------------------------------------------
+        self._add(FaultRule(_route(method, path_regex), "timeout", n, after=after, sleep_s=seconds))
 
     def decide(self, method: str, path: str) -> Decision:
-        timeout_sleep = self.config.client_timeout_s + 0.5
-        with self._lock:
-            for rule in self._rules:
-                if rule.matches(method, path):
-                    rule.remaining -= 1
-                    sleep = rule.sleep_s if rule.sleep_s is not None else timeout_sleep
-                    return Decision(rule.kind, rule.status, rule.after, sleep if rule.kind == "timeout" else 0.0)
-            self._rules = [r for r in self._rules if r.remaining > 0]
-            c = self.config
-            if c.fault_rate <= 0 and c.timeout_rate <= 0 and c.drop_rate <= 0:
-                return Decision()
-            draw = self._rng.random()
-            write = method not in ("GET", "HEAD")
-            after = write and self._rng.random() < c.write_applied_on_fault
-            if draw < c.fault_rate:
-                return Decision("status", self._rng.choice(_RANDOM_STATUSES))
-            if draw < c.fault_rate + c.timeout_rate:
-                return Decision("timeout", 0, after, timeout_sleep)
-            if draw < c.fault_rate + c.timeout_rate + c.drop_rate:
-                return Decision("drop", 0, after)
-            return Decision()
-
-    def latency_s(self) -> float:
-        c = self.config
-        if c.latency_ms <= 0 and c.latency_jitter_ms <= 0:
-            return 0.0
-        with self._lock:
-            jitter = self._rng.uniform(-c.latency_jitter_ms, c.latency_jitter_ms) if c.latency_jitter_ms else 0.0
-        return max(0.0, c.latency_ms + jitter) / 1000.0
+        return self._decide((method, path), write=method not in ("GET", "HEAD"))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from adapters.simkit.seed import SeedResult, courses_of_candidates
 
 from .records import STUDENT, TEACHER
 from .state import CanvasSimulator
@@ -13,31 +13,13 @@ from .state import CanvasSimulator
 _CANVAS_ID = re.compile(r"canvas:(\d+)")
 _CANVAS_SIS = re.compile(r"canvas:sis_course_id:(\S+)")
 
-
-@dataclass
-class SeedResult:
-    courses: dict[str, int] = field(default_factory=dict)  # timetable course key -> Canvas course id
-    students: dict[str, int] = field(default_factory=dict)  # student_id -> Canvas user id
-    teachers: dict[int, int] = field(default_factory=dict)  # course id -> teacher's user id
-    enrollments: int = 0
+__all__ = ["SeedResult", "seed_from_files"]
 
 
 def seed_from_files(sim: CanvasSimulator, timetable_csv: str | Path, candidates_csv: str | Path) -> SeedResult:
     """Create every `canvas:` course of the timetable, a teacher each, and enrol each candidate
     of the course's exams as an active student (sis_user_id = student_id). Moodle rows are skipped."""
-    exam_course: dict[str, str] = {}
-    with open(timetable_csv, newline="", encoding="utf-8-sig") as handle:
-        for row in csv.DictReader(handle):
-            key = (row.get("course") or "").strip()
-            if key.startswith("canvas:"):
-                exam_course[(row.get("exam_id") or "").strip()] = key
-    by_course: dict[str, list[str]] = {key: [] for key in exam_course.values()}
-    with open(candidates_csv, newline="", encoding="utf-8-sig") as handle:
-        for row in csv.DictReader(handle):
-            key = exam_course.get((row.get("exam_id") or "").strip())
-            student = (row.get("student_id") or "").strip()
-            if key and student and student not in by_course[key]:
-                by_course[key].append(student)
+    by_course = courses_of_candidates(timetable_csv, candidates_csv, "canvas:")
     result = SeedResult()
     with sim.lock:
         for key, students in by_course.items():

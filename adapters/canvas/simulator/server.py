@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-import threading
-from types import TracebackType
-from typing import Any
-
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from adapters.simkit.server import ThreadedServer
 
 from .app import Runtime, create_app, runtime_of
 from .config import SimulatorConfig
@@ -17,30 +12,22 @@ from .stats import Stats
 from .throttle import Throttle
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def log(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-
-class SimulatorServer:
+class SimulatorServer(ThreadedServer):
     """Usage: `with SimulatorServer(SimulatorConfig(latency_ms=20)) as server: server.base_url`.
 
     `.sim` is the live state (inspect it, or make drift by hand), `.faults` injects failures,
     `.stats` counts calls, `.throttle` holds the buckets.
     """
 
+    thread_name = "canvas-sim"
+    runtime: Runtime
+
     def __init__(self, config: SimulatorConfig | None = None, *, sim: CanvasSimulator | None = None,
                  port: int = 0, host: str = "127.0.0.1") -> None:
         self.sim = sim or CanvasSimulator(config)
         self.config = self.sim.config
-        self.app = create_app(self.sim, Runtime(Throttle(self.config), FaultInjector(self.config)))
-        self.runtime: Runtime = runtime_of(self.app)
-        self._host, self._port = host, port
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        app = create_app(self.sim, Runtime(Throttle(self.config), FaultInjector(self.config)))
+        super().__init__(app, runtime_of(app), port=port, host=host)
 
     @property
     def faults(self) -> FaultInjector:
@@ -59,46 +46,5 @@ class SimulatorServer:
         return self.config.token
 
     @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("server not started")
-        return int(self._server.server_port)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self._host}:{self.port}"
-
-    @property
     def api_url(self) -> str:
         return f"{self.base_url}/api/v1"
-
-    def stats_snapshot(self) -> dict[str, Any]:
-        return self.stats.snapshot()
-
-    def reset_stats(self) -> None:
-        self.stats.reset()
-
-    def start(self) -> SimulatorServer:
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self.runtime.stopping.clear()
-        self._server = make_server(self._host, self._port, self.app, threaded=True, request_handler=_QuietHandler)
-        # A short poll keeps shutdown (and so each test's teardown) quick.
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        name="canvas-sim", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.runtime.stopping.set()  # wake requests sleeping in latency or timeout faults
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> SimulatorServer:  # noqa: PYI034 - a final class in practice
-        return self.start()
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self.stop()

@@ -32,8 +32,9 @@ random ones from `fault_rate`, `timeout_rate`, `drop_rate` (seeded). See README.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
+
+from adapters.simkit.server import serve_until_interrupted
 
 from .app import create_app
 from .config import (
@@ -84,19 +85,7 @@ def serve_forever(
                              latency_ms=latency_ms, fault_rate=fault_rate, seed=None)
     server = SimulatorServer(config, port=port)
     seeded = seed_from_files(server.sim, timetable, candidates) if timetable and candidates else None
-    with server:
-        mode = "with local_lmsbridge" if plugin else "core only (no plugin)"
-        print(f"Moodle {config.moodle.release} simulator at {server.base_url}  ({mode})", flush=True)
-        print(f"REST: {server.rest_url}", flush=True)
-        print(f"token: {server.token}", flush=True)
-        if seeded:
-            ids = [str(c) for c in seeded.courses.values()]
-            shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
-            print(f"courses: {shown or 'none'}; {len(seeded.students)} students, "
-                  f"{seeded.enrollments} enrolments", flush=True)
-        print(f"stats: {server.base_url}/__sim/stats", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+    mode = "with local_lmsbridge" if plugin else "core only (no plugin)"
+    serve_until_interrupted(server, lambda: [
+        f"Moodle {config.moodle.release} simulator at {server.base_url}  ({mode})", f"REST: {server.rest_url}"],
+        seeded)

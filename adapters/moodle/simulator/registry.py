@@ -114,14 +114,18 @@ def lookup(name: str, config: SimulatorConfig) -> ExternalFunction | None:
 
 
 _LOADING = threading.RLock()
+_loaded = False
 
 
 def _load() -> None:
     # Under a lock: the server's threads would otherwise see a half-registered function list.
+    # A flag, not "FUNCTIONS is empty": importing one api module directly registers only its own.
+    global _loaded
     with _LOADING:
-        if FUNCTIONS:
+        if _loaded:
             return
         import importlib
 
         for module in ("api_site", "api_course", "api_assign", "api_quiz", "api_plugin", "api_forum"):
             importlib.import_module(f"{__package__}.{module}")  # each registers its functions
+        _loaded = True

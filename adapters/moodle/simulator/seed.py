@@ -2,45 +2,30 @@
 
 from __future__ import annotations
 
-import csv
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from adapters.simkit.seed import SeedResult, courses_of_candidates
 
 from .records import EDITING_TEACHER, STUDENT
 from .state import MoodleSimulator
 
 _MOODLE_ID = re.compile(r"moodle:(\d+)")
 
+__all__ = ["SeedResult", "seed_from_files", "seed_reference_site"]
 
-@dataclass
-class SeedResult:
-    courses: dict[str, int] = field(default_factory=dict)  # timetable course key ("moodle:7") -> course id
-    students: dict[str, int] = field(default_factory=dict)  # student_id -> Moodle user id
-    teachers: dict[int, int] = field(default_factory=dict)  # course id -> teacher's user id
-    enrollments: int = 0
+
+def _check_key(key: str) -> None:
+    if not _MOODLE_ID.fullmatch(key):
+        raise ValueError(f"not a Moodle course id: {key!r}")
 
 
 def seed_from_files(sim: MoodleSimulator, timetable_csv: str | Path, candidates_csv: str | Path) -> SeedResult:
     """Create every `moodle:<id>` course of the timetable with that id, an editing teacher each, and
     enrol each candidate of the course's exams as a student (idnumber = student_id). Canvas rows
     and exams without a course are skipped."""
-    exam_course: dict[str, str] = {}
-    with open(timetable_csv, newline="", encoding="utf-8-sig") as handle:
-        for row in csv.DictReader(handle):
-            key = (row.get("course") or "").strip()
-            if key.startswith("moodle:"):
-                if not _MOODLE_ID.fullmatch(key):
-                    raise ValueError(f"not a Moodle course id: {key!r}")
-                exam_course[(row.get("exam_id") or "").strip()] = key
-    by_course: dict[str, list[str]] = {key: [] for key in exam_course.values()}
-    with open(candidates_csv, newline="", encoding="utf-8-sig") as handle:
-        for row in csv.DictReader(handle):
-            key = exam_course.get((row.get("exam_id") or "").strip())
-            student = (row.get("student_id") or "").strip()
-            if key and student and student not in by_course[key]:
-                by_course[key].append(student)
+    by_course = courses_of_candidates(timetable_csv, candidates_csv, "moodle:", _check_key)
     result = SeedResult()
     with sim.lock:
         for key, students in by_course.items():

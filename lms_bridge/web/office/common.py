@@ -4,13 +4,13 @@ policy's time zone, the LMS connections, who is acting, and times in words."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, request
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.exceptions import Forbidden, HTTPException
+from werkzeug.exceptions import Forbidden
 
 from ...connections import Connections
 from ...domain.policy import Policy
@@ -19,6 +19,7 @@ from ...lms import CourseRef
 from ...policies import load_policy
 from ...store.repositories import active_policy
 from .. import csrf
+from ..context import actor, now, private_pages, render  # noqa: F401 - office views use common.actor() and friends
 from ..session import current_launch
 from . import access
 
@@ -53,19 +54,8 @@ def _office_only() -> None:
 csrf.protect(bp)
 
 
-@bp.after_request
-def _not_cached(response):  # noqa: ANN001, ANN202
-    # The pages name students, their windows and support-plan changes: nobody may keep a copy.
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.errorhandler(HTTPException)
-def _error_page(error: HTTPException):  # noqa: ANN202
-    if error.code is None or error.code < 400:
-        return error
-    return render_template("office/error.html", heading=error.name, message=error.description,
-                           status=error.code), error.code
+# Pages name students, their windows and support-plan changes: nobody may keep a copy.
+private_pages(bp, "office/error.html")
 
 
 # --- the store, the policy, the LMS -------------------------------------------------------------
@@ -116,20 +106,6 @@ def has_connection(conns: Connections, course: str | None) -> bool:
         return False
     lms = CourseRef.parse(course).lms
     return bool(getattr(conns, f"{lms}_url", None) and getattr(conns, f"{lms}_token", None))
-
-
-def actor() -> str:
-    """The launch user, as the audit log names people (as the course pages do)."""
-    ctx = current_launch()
-    return f"lti:{ctx.platform}:{ctx.user_sub}"[:255]
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def render(template: str, status: int = 200, **context: Any):  # noqa: ANN201
-    return render_template(template, ctx=current_launch(), **context), status
 
 
 # --- words ----------------------------------------------------------------------------------------

@@ -7,18 +7,19 @@ for the launch's own course only.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, abort, jsonify, redirect, request
 
 from ...domain.rules import describe
 from ...store.errors import NotFoundError
 from ...store.exams import ExamIdTakenError, course_exam, last_applied, save_course_exam
 from ...sync.operations import Action
-from ...sync.render import _value as _plan_value  # noqa: PLC2701 - the CLI's own value wording
+from ...sync.render import value_text as _plan_value
 from .. import csrf
+from ..context import actor, private_pages
+from ..context import now as _now
+from ..context import render as _render
 from ..session import StaffRequired, current_launch, launch_url, require_staff
 from ..timeline import group_windows, text_alternative, timeline_svg
 from . import courses, exam_form, runner, sessions, settings, wording
@@ -33,33 +34,8 @@ def _staff_only() -> None:
         raise StaffRequired()
 
 
-@bp.after_request
-def _not_cached(response):  # noqa: ANN001, ANN202
-    # Pages name students and their times: no browser or proxy may keep a copy.
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.errorhandler(HTTPException)
-def _error_page(error: HTTPException):  # noqa: ANN202
-    if error.code is None or error.code < 400:
-        return error
-    return render_template("pages/error.html", heading=error.name, message=error.description,
-                           status=error.code), error.code
-
-
-def actor() -> str:
-    ctx = current_launch()
-    return f"lti:{ctx.platform}:{ctx.user_sub}"[:255]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _render(template: str, status: int = 200, **context: Any):  # noqa: ANN202
-    ctx = current_launch()
-    return render_template(template, ctx=ctx, **context), status
+# Pages name students and their times: no browser or proxy may keep a copy.
+private_pages(bp, "pages/error.html")
 
 
 # --- the course's exams -----------------------------------------------------------------------

@@ -7,13 +7,13 @@ minutes, a later deadline) and the rules in words, never the plan's numbers as s
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 
 from flask import Blueprint, render_template
-from werkzeug.exceptions import HTTPException
 
 from ...domain.model import ExamPeriod
 from .. import csrf
+from ..context import now as _now
+from ..context import private_pages
 from ..session import current_launch, require_launch
 from ..timeline import Bar, text_alternative, timeline_svg
 from . import courses, sessions, settings, wording
@@ -22,19 +22,8 @@ bp = Blueprint("student", __name__, url_prefix="/me")
 csrf.protect(bp)
 
 
-@bp.after_request
-def _not_cached(response):  # noqa: ANN001, ANN202
-    # Pages name students and their times: no browser or proxy may keep a copy.
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.errorhandler(HTTPException)
-def _error_page(error: HTTPException):  # noqa: ANN202
-    if error.code is None or error.code < 400:
-        return error
-    return render_template("pages/error.html", heading=error.name, message=error.description,
-                           status=error.code), error.code
+# Pages name students and their times: no browser or proxy may keep a copy.
+private_pages(bp, "pages/error.html")
 
 
 def _only(period: ExamPeriod, student_id: str | None) -> ExamPeriod:
@@ -59,7 +48,7 @@ def my_exams():  # noqa: ANN201
     # Without a student number no plan can be matched: the standard times are shown, and said so.
     me = ctx.student_id or "(you)"
     windows = {w.exam_id: w for w in courses.course_windows(policy, period, ctx.course, [me])}
-    now = datetime.now(UTC)
+    now = _now()
     items = []
     bars = []
     for exam in exams:
