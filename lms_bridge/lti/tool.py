@@ -144,9 +144,6 @@ class LtiTool:
     def conf(self) -> DbToolConf:
         return DbToolConf(self.platforms, self.tool_keys)
 
-    def platform(self, issuer: str, client_id: str | None) -> LtiPlatform | None:
-        return self.conf().platform(issuer, client_id)
-
     # --- step 1: login initiation -----------------------------------------------------------------
     def begin_login(
         self,
@@ -177,13 +174,13 @@ class LtiTool:
         return redirect, login.cookies
 
     # --- step 3: the launch -----------------------------------------------------------------------
-    def complete_launch(self, *, secure: bool, params: Mapping[str, str] | None = None) -> LaunchContext:
+    def complete_launch(self, *, secure: bool) -> LaunchContext:
         """Validate the id_token POST of this request and store its LaunchContext.
 
         Raises LaunchRejected (a 4xx) or PlatformStorageNeeded (the browser must fetch the state's
         binding from the LMS and post again).
         """
-        request = FlaskRequest(request_data=dict(params) if params else None, request_is_secure=secure)
+        request = FlaskRequest(request_is_secure=secure)
         launch = HardenedLaunch(request, self.conf(), self, secure)
         try:
             launch.validate()

@@ -45,6 +45,8 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import sqlite3
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -137,15 +139,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_error_handler(HTTPException, _http_error)
     app.after_request(_security_headers)
 
-    from . import pages
+    from . import office, pages
 
     pages.register(app)
+    office.register(app)
     return app
 
 
 def _tune_sqlite(engine: Engine) -> None:
     """Several web workers on one SQLite file: WAL lets readers run beside the writer, and a busy
-    timeout makes writers queue instead of failing."""
+    timeout makes writers queue instead of failing.
+
+    WAL is a property of the file: switched on once here (it needs a moment alone with the file,
+    so a start beside busy workers retries). Every connection gets its busy timeout.
+    """
     if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
         return
 
@@ -153,9 +160,25 @@ def _tune_sqlite(engine: Engine) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA busy_timeout = 10000")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")  # with WAL: durable across crashes of the app
         cursor.close()
+
+    mode = "unknown"
+    for _attempt in range(50):
+        # On the driver's connection, outside any transaction (the engine begins one otherwise).
+        connection = engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            mode = str(cursor.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower()
+            cursor.close()
+            if mode == "wal":
+                return
+        except sqlite3.OperationalError:
+            pass  # another process holds the file: try again shortly
+        finally:
+            connection.close()
+        time.sleep(0.1)
+    log.warning("could not switch %s to WAL (journal mode %s)", engine.url.database, mode)
 
 
 def _lti_error(error: LtiError) -> tuple[str, int]:

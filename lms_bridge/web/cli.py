@@ -32,9 +32,22 @@ def serve(host: str, port: int, database: str | None, base_url: str | None, prox
         config["LTI_BASE_URL"] = base_url
     if proxy_fix is not None:
         config["PROXY_FIX"] = proxy_fix
+    from ..jobs.cli import make_context
+    from ..jobs.runtime import embedded_runtime_for
+
     app = create_app(config)
     with app.extensions["lms_bridge.sessions"].begin() as session:
         key = ensure_active_key(session, actor="lms-bridge serve")
+    # One node on SQLite: the scheduler and a worker run in this process (APScheduler, jobs in
+    # the same database). On PostgreSQL, `lms-bridge worker` processes do that instead.
+    runtime = embedded_runtime_for(make_context(database))
+    if runtime is not None:
+        app.config["APPLY_VIA_QUEUE"] = True
     root = base_url or f"http://{host}:{port}"
     click.echo(f"lms_bridge on {root}  (setup for LMS admins: {root.rstrip('/')}/lti/setup; signing key {key.kid})")
-    app.run(host=host, port=port, debug=debug, use_reloader=False, threaded=True)
+    click.echo("jobs: " + ("scheduler and worker in this process" if runtime else "run `lms-bridge worker` processes"))
+    try:
+        app.run(host=host, port=port, debug=debug, use_reloader=False, threaded=True)
+    finally:
+        if runtime is not None:
+            runtime.shutdown()

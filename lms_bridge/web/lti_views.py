@@ -49,6 +49,12 @@ def tool_urls() -> ToolUrls:
     return ToolUrls.from_base(tool().settings.base_url or request.url_root)
 
 
+def served_over_tls() -> bool:
+    """Whether the browser talks to the tool over TLS: directly, through a proxy that ProxyFix
+    trusts (X-Forwarded-Proto), or as the configured public https URL says."""
+    return request.is_secure or str(tool().settings.base_url or "").startswith("https://")
+
+
 # --- keys ---------------------------------------------------------------------------------------
 
 
@@ -65,9 +71,9 @@ def jwks() -> Response:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
-    params = {k: v for k, v in (request.form if request.method == "POST" else request.args).items()}
+    params = request.values.to_dict()  # the query, and a POSTed form's fields over it
     check = params.pop(COOKIE_CHECK_FIELD, None)
-    secure = request.is_secure
+    secure = served_over_tls()
     lti = tool()
     storage_target = params.get("lti_storage_target") or None
     if not params.get("iss"):
@@ -127,7 +133,7 @@ def login() -> Any:
 def launch() -> Any:
     lti = tool()
     try:
-        context = lti.complete_launch(secure=request.is_secure)
+        context = lti.complete_launch(secure=served_over_tls())
     except PlatformStorageNeeded as need:
         # The cookie is gone but the login kept its binding in the LMS: fetch it, post again.
         return render_template(
@@ -143,7 +149,9 @@ def launch() -> Any:
     if endpoint not in current_app.view_functions:
         endpoint = FALLBACK_HOME
     response = redirect(url_for(endpoint, **{LAUNCH_PARAM: context.launch_id}), code=303)
-    set_tool_cookie(response, LAUNCH_COOKIE, context.launch_id, max_age=lti.settings.launch_ttl, secure=request.is_secure)
+    set_tool_cookie(
+        response, LAUNCH_COOKIE, context.launch_id, max_age=lti.settings.launch_ttl, secure=served_over_tls()
+    )
     return response
 
 

@@ -27,8 +27,6 @@ Both helpers are also Jinja globals (``launch_url``, ``csrf_token``, ``launch_fo
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
@@ -140,8 +138,10 @@ def csrf_token() -> str:
 
 
 def csrf_token_for(launch_id: str) -> str:
-    key = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(key, b"csrf:" + launch_id.encode(), hashlib.sha256).hexdigest()
+    # One derivation, the one lms_bridge.web.csrf checks.
+    from .csrf import token_for
+
+    return token_for(launch_id, current_app.config["SECRET_KEY"])
 
 
 def launch_form_fields() -> Markup:

@@ -46,6 +46,18 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["rule_words"] = rule_words
 
 
+def _make_runner(app: Flask) -> ApplyRunner:
+    """On PostgreSQL (several web processes) or with a job runtime beside the app, Apply is
+    queued for the job workers, so its progress is visible from any web process and the course
+    lock keeps it from racing a scheduled job; otherwise it runs on a thread of this process."""
+    engine = app.extensions["lms_bridge.engine"]
+    if engine.dialect.name != "sqlite" or app.config.get("APPLY_VIA_QUEUE"):
+        from ...jobs.runner import QueueApplyRunner
+
+        return QueueApplyRunner(engine)
+    return ThreadApplyRunner(apply_work(sessions(), settings()))
+
+
 def _launch_url(endpoint: str, **values: object) -> str:
     from ..session import launch_url
 
@@ -72,5 +84,5 @@ def runner() -> ApplyRunner:
         with _runner_lock:
             found = app.extensions.get(RUNNER)
             if found is None:
-                found = app.extensions[RUNNER] = ThreadApplyRunner(apply_work(sessions(), settings()))
+                found = app.extensions[RUNNER] = _make_runner(app)
     return found
