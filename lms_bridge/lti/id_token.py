@@ -50,23 +50,30 @@ def verify(
     leeway: int,
     max_age: int,
     now: float | None = None,
+    decoded: tuple[dict[str, Any], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The verified claims of `token`, or LaunchRejected naming the first rule broken."""
+    """The verified claims of `token`, or LaunchRejected naming the first rule broken.
+
+    `decoded` may give the token's (header, claims) already decoded from these same segments (as
+    pylti1p3 does before it asks for the signature), to skip decoding them again.
+    """
     parts = token.split(".")
     if len(parts) != 3:
         raise LaunchRejected("The id_token is not a well-formed JWT.", code="malformed_token", status=400)
     header_b64, payload_b64, signature_b64 = parts
     try:
-        header = json.loads(_decode(header_b64))
+        header = decoded[0] if decoded else json.loads(_decode(header_b64))
     except ValueError as exc:
         raise LaunchRejected("The id_token is not a well-formed JWT.", code="malformed_token", status=400) from exc
     if not isinstance(header, dict) or header.get("alg") != algorithm or algorithm not in _ALGORITHMS:
         raise LaunchRejected("The id_token's algorithm is not its key's.", code="bad_alg")
     signature = _decode(signature_b64)
+    if decoded and not _SEGMENT.fullmatch(payload_b64):
+        raise LaunchRejected("The id_token is not a well-formed JWT.", code="malformed_token", status=400)
     if not _ALGORITHMS[algorithm].verify(f"{header_b64}.{payload_b64}".encode(), key, signature):
         raise LaunchRejected("The id_token's signature does not verify.", code="bad_signature")
     try:
-        claims = json.loads(_decode(payload_b64))
+        claims = decoded[1] if decoded else json.loads(_decode(payload_b64))
     except ValueError as exc:
         raise LaunchRejected("The id_token's claims are not JSON.", code="malformed_token", status=400) from exc
     if not isinstance(claims, dict):

@@ -8,7 +8,7 @@ and its claims). `HardenedLaunch` overrides these steps:
   between login and launch), and bound to the browser by its state cookie or, when the browser
   blocks the cookie, by a binding the login put into the LMS through LTI Platform Storage;
 * nonce: must be the one derived from this login's state, and is used once across every
-  process (the shared store's used-nonce record, written only after the signature verified);
+  process (the launch is stored under it, unique, once everything else has been checked);
 * registration: (iss, client_id) from the token must be those the login began with; with several
   audiences, ``azp`` names the client (pylti1p3 takes ``aud[0]``);
 * signature: RS256 only, with the platform's key by kid (cached, refetched on an unknown kid),
@@ -35,6 +35,7 @@ from pylti1p3.registration import Registration
 from pylti1p3.session import SessionService
 from sqlalchemy.exc import IntegrityError
 
+from ..store.errors import NotFoundError
 from ..store.registry import LtiPlatform, add_lti_deployment
 from ..web.launch_context import LaunchContext
 from . import id_token
@@ -247,7 +248,7 @@ class HardenedLaunch(FlaskMessageLaunch):  # type: ignore[misc]
         self._login = login
         return self
 
-    # --- nonce: the one this login issued (used once: see validate_jwt_signature) ---------------
+    # --- nonce: the one this login issued (used once: see save_launch_data) ---------------------
     def validate_nonce(self) -> HardenedLaunch:
         nonce = self._get_jwt_body().get("nonce")
         assert self._state is not None
@@ -287,6 +288,7 @@ class HardenedLaunch(FlaskMessageLaunch):  # type: ignore[misc]
             client_id=self._registration.get_client_id(),
             leeway=settings.leeway,
             max_age=settings.max_token_age,
+            decoded=(header, self._jwt["body"]),  # pylti1p3 decoded these segments already
         )
         self._claims = claims
         return self
@@ -334,7 +336,7 @@ class HardenedLaunch(FlaskMessageLaunch):  # type: ignore[misc]
             )
         return self
 
-    # --- the launch is good: one transaction uses the nonce, drops the state, stores the context
+    # --- the launch is good: store its context under its nonce (refused if the nonce was used) ---
     def save_launch_data(self) -> HardenedLaunch:
         assert self._login is not None and self._claims is not None and self._platform is not None
         settings = self._tool.settings
@@ -390,3 +392,5 @@ def record_new_deployment(tool: LtiTool, platform: LtiPlatform, deployment_id: s
             )
     except IntegrityError:
         pass  # another launch recorded it first
+    except NotFoundError as exc:
+        raise LaunchRejected("This LMS's registration was removed.", code="unknown_platform") from exc

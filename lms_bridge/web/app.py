@@ -50,7 +50,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Request, Response, render_template, request
+from flask.sessions import SessionInterface
 from sqlalchemy import Engine, event
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -104,6 +105,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     secure_cookies = bool(proxies) or str(app.config.get("LTI_BASE_URL") or "").startswith("https://")
     if secure_cookies:
         app.config.update(SESSION_COOKIE_SAMESITE="None", SESSION_COOKIE_SECURE=True, SESSION_COOKIE_PARTITIONED=True)
+    # No cookie session: cookies are unreliable in the LMS iframe, so nothing may depend on one
+    # (flask.session is an empty, read-only session). The launch id carries who is asking.
+    app.session_interface = _NoSession()
 
     engine = make_engine(app.config["DATABASE_URL"])
     _tune_sqlite(engine)
@@ -144,6 +148,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     pages.register(app)
     office.register(app)
     return app
+
+
+class _NoSession(SessionInterface):
+    def open_session(self, app: Flask, request: Request) -> None:  # type: ignore[override]
+        return None  # Flask then uses its read-only NullSession
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        return None
 
 
 def _tune_sqlite(engine: Engine) -> None:

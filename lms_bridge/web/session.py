@@ -40,10 +40,9 @@ from .launch_context import LaunchContext
 LAUNCH_PARAM = "launch"
 LAUNCH_COOKIE = "lms_bridge_launch"
 CSRF_FIELD = "csrf_token"
-CSRF_HEADER = "X-CSRF-Token"
 LAUNCH_HEADER = "X-LTI-Launch"
 
-# Methods that change something: they need the CSRF token.
+# Methods that change something: their forms carry the launch id (and the CSRF token).
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -101,3 +101,71 @@ def test_settings_from_config() -> None:
         LtiSettings.from_config({"LTI_DYNAMIC_REGISTRATION": "sometimes"})
     with pytest.raises(ValueError, match="LTI_LEEWAY"):
         LtiSettings.from_config({"LTI_LEEWAY": 3600})
+
+
+# --- id_token.verify -------------------------------------------------------------------------------
+
+from lms_bridge.lti import id_token  # noqa: E402
+from lms_bridge.lti.keys import new_key_pair  # noqa: E402
+
+_KID, _PRIVATE, _PUBLIC = new_key_pair()
+
+
+def _token(**claims: Any) -> str:
+    import jwt
+
+    base = {"iss": "https://lms.test", "aud": "client", "sub": "1", "nonce": "n", "iat": 1000, "exp": 1060}
+    base.update(claims)
+    return jwt.encode({k: v for k, v in base.items() if v is not None}, _PRIVATE, algorithm="RS256",
+                      headers={"kid": _KID})
+
+
+def _verify(token: str, now: float = 1010, **kwargs: Any) -> dict[str, Any]:
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    options = {"issuer": "https://lms.test", "client_id": "client", "leeway": 60, "max_age": 600, "now": now}
+    options.update(kwargs)
+    return id_token.verify(token, load_pem_public_key(_PUBLIC.encode()), "RS256", **options)
+
+
+@pytest.mark.parametrize(
+    ("claims", "now", "code"),
+    [
+        ({}, 1010, None),
+        ({"exp": 1000}, 1061, "expired"),  # past exp + leeway
+        ({"exp": 1000}, 1059, None),  # within leeway
+        ({"iat": 1100, "exp": 1200}, 1010, "issued_in_future"),  # iat 90 s ahead
+        ({"nbf": 1100}, 1010, "issued_in_future"),
+        ({"iat": 100, "exp": 5000}, 1010, "expired"),  # older than max_age
+        ({"exp": "soon"}, 1010, "invalid_token"),
+        ({"exp": True}, 1010, "invalid_token"),
+        ({"nonce": None}, 1010, "missing_claim"),
+        ({"sub": ""}, 1010, "missing_claim"),
+        ({"iss": "https://other.test"}, 1010, "wrong_issuer"),
+        ({"aud": "someone"}, 1010, "wrong_audience"),
+        ({"aud": ["client", "x"]}, 1010, "wrong_audience"),  # several audiences, no azp
+        ({"aud": ["client", "x"], "azp": "client"}, 1010, None),
+        ({"azp": "x"}, 1010, "wrong_audience"),
+    ],
+)
+def test_verify_claims(claims: dict[str, Any], now: float, code: str | None) -> None:
+    if code is None:
+        assert _verify(_token(**claims), now)["sub"] == "1"
+    else:
+        with pytest.raises(LaunchRejected) as refused:
+            _verify(_token(**claims), now)
+        assert refused.value.code == code
+
+
+def test_verify_refuses_alterations() -> None:
+    token = _token()
+    head, body, signature = token.split(".")
+    with pytest.raises(LaunchRejected) as refused:
+        _verify(f"{head}.{body}x.{signature}")
+    assert refused.value.code in ("bad_signature", "malformed_token")
+    with pytest.raises(LaunchRejected) as refused:
+        _verify(f"{head}.{body}.{signature}!")
+    assert refused.value.code == "malformed_token"
+    with pytest.raises(LaunchRejected) as refused:
+        _verify("only.two")
+    assert refused.value.code == "malformed_token"
