@@ -17,13 +17,13 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..domain.model import Delivery, Exam, ExamPeriod
+from ..domain.model import Exam, ExamPeriod
 from ..domain.policy import Policy, parse_policy
 from ..domain.windows import WindowCalculator
 from ..lms import CourseRef, LmsAdapter
 from ..store.job_models import IncidentRow, ReleaseShiftRow
 from ..store.models import ExamRow
-from ..store.repositories import active_policy, load_period
+from ..store.repositories import active_policy, exam_from_row, load_period
 from ..sync.desired import Extension, Paper
 from ..sync.engine import CoursePlan, SyncPlan, plan_sync
 from ..sync.operations import Action, Operation
@@ -88,11 +88,7 @@ def load_schedule_state(session: Session) -> StoreState:
     if stored is None:
         raise JobError("the store holds no policy yet: import a timetable first")
     policy = policy_from_text(stored.name, stored.text)
-    exams = tuple(
-        Exam(r.exam_id, r.title, Delivery(r.delivery), r.start_at, r.duration_minutes, r.reading_minutes,
-             r.upload_minutes, r.course)
-        for r in session.scalars(select(ExamRow))
-    )
+    exams = tuple(exam_from_row(r) for r in session.scalars(select(ExamRow)))
     shifts = {r.exam_id: (r.original_start, r.new_start) for r in session.scalars(select(ReleaseShiftRow))}
     return StoreState(policy, shifted(ExamPeriod(exams, {}, ()), shifts), stored_extensions(session))
 

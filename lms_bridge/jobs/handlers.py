@@ -83,11 +83,8 @@ class JobContext:
         names = lease.lock_names(courses)
         holder = f"{self.node}#{threading.get_ident()}"
         ttl = self.settings.visibility_seconds
-        deadline = time.monotonic() + wait
-        while not lease.try_lock(self.engine, names, holder, ttl):
-            if time.monotonic() >= deadline:
-                raise CourseBusy(f"{', '.join(n.removeprefix('course:') for n in names)} busy with another job")
-            time.sleep(min(0.5, max(wait / 20, 0.05)))
+        if not lease.wait_for_locks(self.engine, names, holder, ttl, wait):
+            raise CourseBusy(f"{', '.join(n.removeprefix('course:') for n in names)} busy with another job")
         with self._locks_guard:
             self._locks[holder] = names
         try:

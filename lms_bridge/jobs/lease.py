@@ -239,6 +239,16 @@ class _Busy(Exception):
     pass
 
 
+def wait_for_locks(engine: Engine, names: list[str], holder: str, ttl: float, wait: float) -> bool:
+    """`try_lock`, retried for up to `wait` seconds; False if another holder kept a lock."""
+    deadline = time.monotonic() + wait
+    while not try_lock(engine, names, holder, ttl):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(min(0.5, max(wait / 20, 0.05)))
+    return True
+
+
 def renew_locks(engine: Engine, names: list[str], holder: str, ttl: float) -> int:
     if not names:
         return 0

@@ -9,7 +9,6 @@ during an exam (an incident's extension) or moved on purpose (a staggered releas
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -35,11 +34,8 @@ def course_locks(engine: Engine, courses: Iterable[CourseRef], holder: str, *, w
     """Hold every course's lock for the block, renewing them; CourseBusy if a job keeps one
     longer than `wait` seconds."""
     names = lease.lock_names(courses)
-    deadline = time.monotonic() + wait
-    while not lease.try_lock(engine, names, holder, ttl):
-        if time.monotonic() >= deadline:
-            raise CourseBusy(f"{', '.join(n.removeprefix('course:') for n in names)} busy with a job; try again")
-        time.sleep(0.5)
+    if not lease.wait_for_locks(engine, names, holder, ttl, wait):
+        raise CourseBusy(f"{', '.join(n.removeprefix('course:') for n in names)} busy with a job; try again")
     stop = threading.Event()
 
     def renew() -> None:
